@@ -1,0 +1,101 @@
+"""Text-side baselines on back-translations: BLEU-1..4, chrF (sacrebleu) and ROUGE-L variants.
+
+These are what a SiLVERScore user would otherwise compute: translate the generated signing back
+to text with a recogniser and compare it with the reference. The configuration is the one that
+reproduces the authors' released columns exactly (see docs/meta.md):
+
+* **BLEU-n** – sacrebleu sentence BLEU with ``max_ngram_order=n``, ``effective_order=False``,
+  ``smooth_method="none"``, ``tokenize="none"`` (the PHOENIX texts are already tokenised and
+  lower-cased). Without smoothing a sentence with no matching n-gram scores exactly 0, which is
+  what the paper's BLEU-3/4 distributions show.
+* **ROUGE-L** – three variants, because the paper's column is not plain rouge-score:
+  ``rougeL`` (rouge-score F1 with its default tokenizer, which drops non-ASCII letters such as
+  German umlauts), ``rougeL-ws`` (rouge-score F1 on whitespace tokens) and ``rougeL-slt`` (the
+  sentence ROUGE-L of the TensorFlow-NMT / sign-language-transformer evaluation scripts:
+  F = (1+β²)·P·R / (R + β²·P) with β = P/R and 1e-12 guards, on whitespace tokens). The last one
+  reproduces the authors' column to ~1e-14; its LCS counts come from rouge-score.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+from rouge_score import rouge_scorer, tokenizers
+from sacrebleu.metrics import BLEU, CHRF
+
+ROUGE_VARIANTS = ("rougeL", "rougeL-ws", "rougeL-slt")
+DEFAULT_ROUGE = "rougeL-slt"
+BLEU_ORDERS = (1, 2, 3, 4)
+
+
+class _WhitespaceTokenizer(tokenizers.Tokenizer):
+    """rouge-score tokenizer that keeps tokens as given (the texts are pre-tokenised)."""
+
+    def tokenize(self, text):
+        return text.split()
+
+
+def _quiet_sacrebleu() -> None:
+    # Sentence BLEU without effective order is deliberate (it is what the paper computed);
+    # sacrebleu warns about it once per sentence, which would flood stderr.
+    logging.getLogger("sacrebleu").setLevel(logging.ERROR)
+
+
+def _check_lengths(hyps: Sequence[str], refs: Sequence[str]) -> None:
+    if len(hyps) != len(refs):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references")
+
+
+def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], order: int = 4) -> np.ndarray:
+    """Per-sentence BLEU-``order`` (0–100), the paper's configuration."""
+    _check_lengths(hyps, refs)
+    _quiet_sacrebleu()
+    bleu = BLEU(max_ngram_order=order, effective_order=False, smooth_method="none", tokenize="none")
+    return np.asarray([bleu.sentence_score(h, [r]).score for h, r in zip(hyps, refs)], dtype=np.float64)
+
+
+def sentence_chrf(hyps: Sequence[str], refs: Sequence[str]) -> np.ndarray:
+    """Per-sentence chrF (sacrebleu defaults: character 6-grams, β = 2), 0–100."""
+    _check_lengths(hyps, refs)
+    chrf = CHRF()
+    return np.asarray([chrf.sentence_score(h, [r]).score for h, r in zip(hyps, refs)], dtype=np.float64)
+
+
+def _slt_f(precision: float, recall: float) -> float:
+    beta = precision / (recall + 1e-12)
+    numerator = (1.0 + beta**2) * recall * precision
+    denominator = recall + beta**2 * precision
+    return numerator / (denominator + 1e-12)
+
+
+def sentence_rouge_l(hyps: Sequence[str], refs: Sequence[str], variant: str = DEFAULT_ROUGE) -> np.ndarray:
+    """Per-sentence ROUGE-L (0–100) in one of :data:`ROUGE_VARIANTS`."""
+    _check_lengths(hyps, refs)
+    if variant not in ROUGE_VARIANTS:
+        raise ValueError(f"unknown ROUGE variant {variant!r}; choose from {', '.join(ROUGE_VARIANTS)}")
+    tokenizer = None if variant == "rougeL" else _WhitespaceTokenizer()
+    scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=tokenizer)
+    out = []
+    for hyp, ref in zip(hyps, refs):
+        score = scorer.score(ref, hyp)["rougeL"]  # (target, prediction)
+        if variant == "rougeL-slt":
+            out.append(100.0 * _slt_f(score.precision, score.recall))
+        else:
+            out.append(100.0 * score.fmeasure)
+    return np.asarray(out, dtype=np.float64)
+
+
+def text_metric_functions(rouge_variant: str = DEFAULT_ROUGE) -> dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]]:
+    """Name → per-sentence metric function, in report order."""
+    functions: dict[str, Callable] = {}
+    for order in BLEU_ORDERS:
+        functions[f"BLEU-{order}"] = lambda h, r, order=order: sentence_bleu(h, r, order)
+    functions["chrF"] = sentence_chrf
+    functions["ROUGE-L"] = lambda h, r: sentence_rouge_l(h, r, rouge_variant)
+    return functions
+
+
+def text_baselines(hyps: Sequence[str], refs: Sequence[str], rouge_variant: str = DEFAULT_ROUGE) -> dict[str, np.ndarray]:
+    """Every text baseline on (hyp k, ref k) pairs: name → per-sentence scores."""
+    return {name: fn(hyps, refs) for name, fn in text_metric_functions(rouge_variant).items()}
