@@ -1,0 +1,312 @@
+"""The Python API: :class:`Scorer`, one-shot :func:`score` / :func:`score_matrix`, and a
+torchmetrics-style :class:`SilverScoreMetric`.
+
+A :class:`Scorer` holds one loaded model and the metric settings. Scoring is *paired* by default
+(hypothesis k against reference k, O(N)); :meth:`Scorer.score_matrix` scores every hypothesis
+against every reference. Hypotheses are encoded in batches of ``batch_size``; each distinct
+reference text is encoded once. Per-item results never depend on batch size, order or padding:
+every item is sampled/padded to the model's fixed length on its own and masks keep padding out
+of attention and averages.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from . import __version__
+from .errors import InputError
+from .models.checkpoints import LoadedModel, load_model
+from .similarity import DEFAULT_MIX, DEFAULT_SCALE, DEFAULT_TAU, combine, matrix_similarity, paired_similarity
+from .stats import retrieval_metrics, summarize
+
+Hypothesis = Any  # a path to a feature/pose file, or an array-like the model accepts
+
+
+def _chunks(n: int, size: int):
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+@dataclass
+class ScoreResult:
+    """Per-sample results of paired scoring, plus the signature that identifies the setting."""
+
+    ids: list[str]
+    scores: np.ndarray
+    z_v2t: np.ndarray
+    z_t2v: np.ndarray
+    clips: np.ndarray
+    truncated: np.ndarray
+    empty_reference: np.ndarray
+    signature: str
+    n_boot: int = 1000
+    seed: int = 0
+
+    def summary(self, n_boot: int | None = None, seed: int | None = None) -> dict:
+        """Mean, median, std and the seeded 95 % bootstrap CI of the scores."""
+        stats = summarize(self.scores, self.n_boot if n_boot is None else n_boot, self.seed if seed is None else seed)
+        stats["truncated"] = int(self.truncated.sum())
+        stats["empty_references"] = int(self.empty_reference.sum())
+        stats["signature"] = self.signature
+        return stats
+
+    def rows(self) -> list[dict]:
+        """One dict per sample: id, score, z_v2t, z_t2v, clips, truncated (what ``--out`` writes)."""
+        return [
+            {
+                "id": self.ids[i],
+                "score": float(self.scores[i]),
+                "z_v2t": float(self.z_v2t[i]),
+                "z_t2v": float(self.z_t2v[i]),
+                "clips": int(self.clips[i]),
+                "truncated": bool(self.truncated[i]),
+                "empty_reference": bool(self.empty_reference[i]),
+            }
+            for i in range(len(self.ids))
+        ]
+
+
+@dataclass
+class MatrixResult:
+    """Every hypothesis against every reference: [N, M] matrices and retrieval metrics."""
+
+    hyp_ids: list[str]
+    ref_ids: list[str]
+    scores: np.ndarray
+    z_v2t: np.ndarray
+    z_t2v: np.ndarray
+    signature: str
+
+    def retrieval(self) -> dict:
+        return retrieval_metrics(self.scores)
+
+
+@dataclass
+class Scorer:
+    """Scores hypotheses against references with one model and fixed metric settings.
+
+    Args:
+        model: ``None`` (bundled default model), a named official variant (``phoenix``, ``csl``,
+            ``how2sign``), a checkpoint path, a :class:`LoadedModel`, or a model object.
+        device: ``"cpu"`` or ``"cuda"`` (or any torch device string).
+        precision: ``fp32`` (default), ``fp64``, or ``fp16`` (official numerics; CiCo models).
+        batch_size: hypotheses encoded per forward pass (bounds memory; never changes scores).
+        scale: κ; 1 gives raw scores.
+        truncation: ``head`` (official package) or ``linspace`` (CiCo loader) for long texts.
+        alpha: blend weight of two I3D streams, recorded in the signature when used.
+        progress: show a progress bar on stderr.
+    """
+
+    model: Any = None
+    device: str = "cpu"
+    precision: str = "fp32"
+    batch_size: int = 64
+    scale: float = DEFAULT_SCALE
+    tau: float = DEFAULT_TAU
+    mix: float = DEFAULT_MIX
+    truncation: str | None = None
+    alpha: float | None = None
+    progress: bool = False
+    n_boot: int = 1000
+    seed: int = 0
+    _loaded: LoadedModel = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise InputError(None, f"batch size must be at least 1, got {self.batch_size}")
+        if isinstance(self.model, LoadedModel):
+            loaded = self.model
+        elif isinstance(self.model, torch.nn.Module):
+            loaded = LoadedModel(self.model, getattr(self.model, "name", type(self.model).__name__), "unhashed", None)
+        else:
+            loaded = load_model(self.model)
+        self._loaded = loaded
+        net = loaded.model
+        if self.truncation is not None and hasattr(net, "truncation"):
+            net.truncation = self.truncation
+        if hasattr(net, "set_precision"):
+            net.set_precision(self.precision)
+        elif self.precision != "fp32":
+            raise InputError(None, f"model {loaded.name!r} supports fp32 only")
+        net.to(self.device).eval()
+        self.net = net
+
+    # -- identification -------------------------------------------------------------------------
+    @property
+    def input_kind(self) -> str:
+        return self.net.input_kind
+
+    @property
+    def signature(self) -> str:
+        """``silverscore|model:NAME@SHA12|...|v:VERSION`` — everything the numbers depend on."""
+        net = self.net
+        alpha = "none" if self.alpha is None else f"{self.alpha:g}"
+        trunc = getattr(net, "truncation", "model")
+        parts = [
+            "silverscore",
+            f"model:{self._loaded.name}@{self._loaded.sha256[:12]}",
+            f"softmax:{net.softmax}",
+            f"prec:{self.precision}",
+            f"scale:{self.scale:g}",
+            f"tau:{self.tau:g}",
+            f"mix:{self.mix:g}",
+            f"trunc:{trunc}",
+            f"alpha:{alpha}",
+            f"boot:{self.n_boot}",
+            f"seed:{self.seed}",
+            f"v:{__version__}",
+        ]
+        return "|".join(parts)
+
+    # -- loading hypotheses ---------------------------------------------------------------------
+    def load_hypothesis(self, item: Hypothesis):
+        """Read a path with the reader that matches the model's input kind; pass arrays through."""
+        if isinstance(item, (str, Path)):
+            if self.input_kind == "pose":
+                from .inputs.poses import read_pose
+
+                return read_pose(item)
+            from .inputs.features import read_feature_file
+
+            return read_feature_file(item, getattr(self.net, "_dims", {}).get("input_dim"))
+        if self.input_kind == "i3d":
+            from .inputs.features import check_features
+
+            return check_features(item, None, getattr(self.net, "_dims", {}).get("input_dim"))
+        return item
+
+    @staticmethod
+    def _length(item) -> int:
+        data = getattr(item, "data", item)
+        return int(np.asarray(data).shape[0])
+
+    # -- encoding -------------------------------------------------------------------------------
+    def _encode_texts(self, texts: Sequence[str]):
+        """Encode each distinct text once; returns (emb, valid, truncated) aligned with ``texts``."""
+        unique = list(dict.fromkeys(texts))
+        position = {t: i for i, t in enumerate(unique)}
+        embs, valids, truncs = [], [], []
+        for a, b in _chunks(len(unique), max(self.batch_size, 1)):
+            emb, valid, trunc = self.net.encode_texts(unique[a:b])
+            embs.append(emb)
+            valids.append(valid)
+            truncs.append(trunc.cpu())
+        index = torch.tensor([position[t] for t in texts], dtype=torch.long)
+        emb = torch.cat(embs)
+        return emb[index.to(emb.device)], torch.cat(valids)[index.to(emb.device)], torch.cat(truncs)[index]
+
+    def _similarity_dtype(self) -> torch.dtype:
+        return torch.float64 if self.precision == "fp64" else torch.float32
+
+    def _bar(self, total: int, desc: str):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, unit="item", disable=not self.progress, leave=False)
+
+    # -- scoring --------------------------------------------------------------------------------
+    @torch.no_grad()
+    def score(self, hyps: Sequence[Hypothesis], refs: Sequence[str], ids: Sequence[str] | None = None) -> ScoreResult:
+        """Paired scores: hypothesis k against reference k."""
+        if len(hyps) != len(refs):
+            raise InputError(None, f"{len(hyps)} hypotheses but {len(refs)} references")
+        if not len(hyps):
+            raise InputError(None, "nothing to score")
+        n = len(hyps)
+        ids = [str(i) for i in (ids if ids is not None else range(1, n + 1))]
+        empty = np.array([not r.strip() for r in refs], dtype=bool)
+        if empty.any():
+            first = ids[int(np.argmax(empty))]
+            warnings.warn(f"{int(empty.sum())} empty or whitespace-only reference(s) (first id {first}); scored and flagged", stacklevel=2)
+        lam = self.net.logit_scale_value().to(self._similarity_dtype())
+        softmax = self.net.softmax
+        z_v2t = np.empty(n)
+        z_t2v = np.empty(n)
+        clips = np.empty(n, dtype=np.int64)
+        truncated = np.empty(n, dtype=bool)
+        with self._bar(n, "scoring") as bar:
+            for a, b in _chunks(n, self.batch_size):
+                items = [self.load_hypothesis(h) for h in hyps[a:b]]
+                clips[a:b] = [self._length(x) for x in items]
+                v_emb, v_valid = self.net.encode_videos(items)
+                t_emb, t_valid, trunc = self._encode_texts(list(refs[a:b]))
+                dtype = self._similarity_dtype()
+                zv, zt = paired_similarity(v_emb.to(dtype), v_valid, t_emb.to(dtype), t_valid, lam, self.tau, softmax)
+                z_v2t[a:b] = zv.cpu().numpy()
+                z_t2v[a:b] = zt.cpu().numpy()
+                truncated[a:b] = trunc.numpy()
+                bar.update(b - a)
+        scores = combine(z_v2t, z_t2v, self.mix, self.scale)
+        return ScoreResult(ids, scores, z_v2t, z_t2v, clips, truncated, empty, self.signature, self.n_boot, self.seed)
+
+    @torch.no_grad()
+    def score_matrix(
+        self,
+        hyps: Sequence[Hypothesis],
+        refs: Sequence[str],
+        hyp_ids: Sequence[str] | None = None,
+        ref_ids: Sequence[str] | None = None,
+    ) -> MatrixResult:
+        """Every hypothesis against every reference ([N, M]); memory stays bounded in blocks."""
+        if not len(hyps) or not len(refs):
+            raise InputError(None, "nothing to score")
+        dtype = self._similarity_dtype()
+        lam = self.net.logit_scale_value().to(dtype)
+        t_emb, t_valid, _ = self._encode_texts(list(refs))
+        t_emb = t_emb.to(dtype)
+        n, m = len(hyps), len(refs)
+        z_v2t = np.empty((n, m))
+        z_t2v = np.empty((n, m))
+        with self._bar(n, "scoring matrix") as bar:
+            for a, b in _chunks(n, self.batch_size):
+                items = [self.load_hypothesis(h) for h in hyps[a:b]]
+                v_emb, v_valid = self.net.encode_videos(items)
+                zv, zt = matrix_similarity(v_emb.to(dtype), v_valid, t_emb, t_valid, lam, self.tau, self.net.softmax)
+                z_v2t[a:b] = zv.cpu().numpy()
+                z_t2v[a:b] = zt.cpu().numpy()
+                bar.update(b - a)
+        scores = combine(z_v2t, z_t2v, self.mix, self.scale)
+        hyp_ids = [str(i) for i in (hyp_ids if hyp_ids is not None else range(1, n + 1))]
+        ref_ids = [str(i) for i in (ref_ids if ref_ids is not None else range(1, m + 1))]
+        return MatrixResult(hyp_ids, ref_ids, scores, z_v2t, z_t2v, self.signature)
+
+
+def score(hyps: Sequence[Hypothesis], refs: Sequence[str], model: Any = None, **settings) -> ScoreResult:
+    """One-shot paired scoring: ``silverscore.score(hyps, refs, model="ckpt.pth")``."""
+    return Scorer(model, **settings).score(hyps, refs)
+
+
+def score_matrix(hyps: Sequence[Hypothesis], refs: Sequence[str], model: Any = None, **settings) -> MatrixResult:
+    """One-shot all-pairs scoring."""
+    return Scorer(model, **settings).score_matrix(hyps, refs)
+
+
+class SilverScoreMetric:
+    """torchmetrics-style accumulator: ``update(hyps, refs)`` per batch, ``compute()`` at the end.
+
+    Per-sample scores are stored, so the corpus figure equals scoring everything at once.
+    """
+
+    def __init__(self, model: Any = None, **settings):
+        self.scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
+        self.reset()
+
+    def reset(self) -> None:
+        self._scores: list[np.ndarray] = []
+
+    def update(self, hyps: Sequence[Hypothesis], refs: Sequence[str]) -> np.ndarray:
+        result = self.scorer.score(hyps, refs)
+        self._scores.append(result.scores)
+        return result.scores
+
+    def compute(self) -> dict:
+        if not self._scores:
+            raise InputError(None, "compute() called before any update()")
+        values = np.concatenate(self._scores)
+        out = summarize(values, self.scorer.n_boot, self.scorer.seed)
+        out["signature"] = self.scorer.signature
+        return out
