@@ -14,6 +14,7 @@ from typing import Callable
 # name -> "module:function"
 ARCHITECTURES: dict[str, str] = {
     "cico": "silverscore.models.cico:CiCoModel.from_config",
+    "pose_minilm": "silverscore.models.pose_text:PoseTextModel.from_config",
 }
 
 

@@ -1,0 +1,185 @@
+"""Our own alignment model: pose encoder × frozen MiniLM + trainable head (architecture ``pose_minilm``).
+
+It implements :class:`silverscore.models.base.AlignmentModel`, so the scorer treats it exactly
+like the official CiCo model: slot embeddings and masks in, the fine-grained similarity of
+:mod:`silverscore.similarity` on top. Differences from CiCo, each recorded in :meth:`config`:
+
+* ``input_kind = "pose"``: hypotheses are skeleton sequences (see :mod:`.pose_encoder`).
+* ``softmax = "masked"``: padding never enters a softmax, so a score cannot depend on how much
+  padding a batch adds (the official checkpoints were trained with it inside and must keep it).
+* the text tower is frozen all-MiniLM-L6-v2 plus a small trainable head (:mod:`.text_encoder`);
+  the MiniLM weights are not in our checkpoint, only the head's.
+
+The training code needs the two halves separately (per-item pose features are computed once
+and cached; MiniLM states are cached per text), hence :meth:`prepare_video`,
+:meth:`encode_prepared` and :meth:`encode_states` next to the protocol's methods.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from ..errors import InputError
+from ..inputs.poses import as_pose_sequence
+from .pose_encoder import PoseEncoder, PoseLayout, PoseNormalizer, encoder_config_from, pad_features
+from .text_encoder import MINILM_PACKAGE, MiniLMBackbone, TextHead, minilm_package_version, pad_states
+
+ARCHITECTURE = "pose_minilm"
+MAX_LOGIT_SCALE = math.log(100.0)
+
+_BACKBONES: dict[str, MiniLMBackbone] = {}
+
+
+def shared_backbone() -> MiniLMBackbone:
+    """One frozen MiniLM per process: models built from configs share it (and its text cache)."""
+    if "minilm" not in _BACKBONES:
+        _BACKBONES["minilm"] = MiniLMBackbone()
+    return _BACKBONES["minilm"]
+
+
+class PoseTextModel(nn.Module):
+    input_kind = "pose"
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._config = dict(config)
+        self.softmax = config.get("softmax", "masked")
+        self.layout = PoseLayout.from_dict(config["layout"])
+        self.normalizer = PoseNormalizer(self.layout, fps=config.get("fps", 25.0))
+        enc = dict(config["pose_encoder"])
+        enc["feature_dim"] = self.normalizer.feature_dim
+        self._config["pose_encoder"] = enc
+        self.pose_encoder = PoseEncoder(encoder_config_from(enc))
+        text = config["text_head"]
+        self.max_text_tokens = int(config.get("max_text_tokens", 48))
+        self.text_head = TextHead(
+            input_dim=384, width=text.get("width", 256), layers=text.get("layers", 1), heads=text.get("heads", 4),
+            embed_dim=enc.get("embed_dim", 256), dropout=text.get("dropout", 0.1),
+        )
+        self.logit_scale = nn.Parameter(torch.tensor(float(config.get("logit_scale_init", math.log(1 / 0.07)))))
+        # Not a submodule: its weights are the package's, never ours to save or load.
+        object.__setattr__(self, "_backbone", None)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "PoseTextModel":
+        return cls(config)
+
+    @staticmethod
+    def default_config(keypoint_names: Sequence[str], **overrides: Any) -> dict:
+        layout = PoseLayout.from_names(keypoint_names)
+        config = {
+            "architecture": ARCHITECTURE,
+            "input_kind": "pose",
+            "softmax": "masked",
+            "fps": 25.0,
+            "layout": layout.to_dict(),
+            "pose_encoder": {"frame_dim": 64, "window": 16, "stride": 8, "max_windows": 64, "width": 192,
+                             "layers": 3, "heads": 4, "embed_dim": 256, "dropout": 0.1},
+            "text_head": {"width": 256, "layers": 1, "heads": 4, "dropout": 0.1},
+            "text_encoder": {"package": MINILM_PACKAGE, "version": minilm_package_version(), "frozen": True},
+            "max_text_tokens": 48,
+            "logit_scale_init": math.log(1 / 0.07),
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}
+            else:
+                config[key] = value
+        return config
+
+    @property
+    def backbone(self) -> MiniLMBackbone:
+        if self._backbone is None:
+            object.__setattr__(self, "_backbone", shared_backbone())
+        return self._backbone
+
+    def config(self) -> dict:
+        return dict(self._config)
+
+    def annotate(self, **entries: Any) -> None:
+        """Record extra facts in the config that is saved beside the weights (training settings,
+        validation figures), so a checkpoint documents how it was made."""
+        self._config.update(entries)
+
+    def load_checkpoint_state(self, state: dict, path: Any = None) -> None:
+        """Load our weights strictly: a missing, unexpected or mis-shaped tensor is an error,
+        never a silently random layer."""
+        from ..errors import CheckpointError
+
+        own = self.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise CheckpointError(path, f"weights do not match the config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        for key, tensor in state.items():
+            if tuple(tensor.shape) != tuple(own[key].shape):
+                raise CheckpointError(path, f"tensor {key} has shape {tuple(tensor.shape)}, config says {tuple(own[key].shape)}")
+        self.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
+
+    def logit_scale_value(self) -> torch.Tensor:
+        return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+
+    # ---- video side ----
+    def prepare_video(self, item: Any) -> np.ndarray:
+        """One hypothesis (PoseSequence, path, array, (array, confidence)) → frame features."""
+        pose = as_pose_sequence(item)
+        try:
+            return self.normalizer(pose)
+        except ValueError as err:
+            raise InputError(item if isinstance(item, (str, Path)) else None, str(err)) from None
+
+    def encode_prepared(self, features: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame features → (tokens [N, W, E], valid [N, W]).
+
+        In training, one padded batch. In eval, one item per forward pass: padding and even the
+        number of rows change which BLAS kernel runs and hence the last bits, and the metric
+        promises scores that do not depend on the batch.
+        """
+        param = next(self.parameters())
+        if self.training:
+            batch, lengths = pad_features(features)
+            return self.pose_encoder(batch.to(param.device, param.dtype), lengths)
+        windows = [self.pose_encoder.num_windows(len(f)) for f in features]
+        out = torch.zeros(len(features), max(windows), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
+        valid = torch.zeros(len(features), max(windows), dtype=torch.bool, device=param.device)
+        for i, (count, item) in enumerate(zip(windows, features)):
+            batch, lengths = pad_features([item])
+            emb, _ = self.pose_encoder(batch.to(param.device, param.dtype), lengths)
+            out[i, :count] = emb[0]
+            valid[i, :count] = True
+        return out, valid
+
+    def encode_videos(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encode_prepared([self.prepare_video(item) for item in items])
+
+    # ---- text side ----
+    def text_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, bool]]:
+        return self.backbone.token_states(texts, self.max_text_tokens)
+
+    def encode_states(self, states: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """MiniLM states → (token embeddings [N, L, E], valid [N, L]); in eval one text at a time
+        for the same reason as :meth:`encode_prepared`."""
+        param = next(self.parameters())
+        if self.training:
+            batch, valid = pad_states(states)
+            valid = valid.to(param.device)
+            return self.text_head(batch.to(param.device, param.dtype), valid), valid
+        lengths = [len(s) for s in states]
+        out = torch.zeros(len(states), max(lengths), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
+        valid = torch.zeros(len(states), max(lengths), dtype=torch.bool, device=param.device)
+        for i, (count, item) in enumerate(zip(lengths, states)):
+            batch, item_valid = pad_states([item])
+            out[i, :count] = self.text_head(batch.to(param.device, param.dtype), item_valid.to(param.device))[0]
+            valid[i, :count] = True
+        return out, valid
+
+    def encode_texts(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        per_text = self.text_states(texts)
+        emb, valid = self.encode_states([s for s, _ in per_text])
+        truncated = torch.tensor([t for _, t in per_text], dtype=torch.bool)
+        return emb, valid, truncated
