@@ -1,0 +1,86 @@
+"""The similarity maths against a plain loop written straight from spec §1.6."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from silverscore.similarity import combine, infonce_loss, matrix_similarity, paired_similarity
+
+
+def loop_reference(v, vvalid, t, tvalid, lam, tau=0.07, masked=False):
+    """Item-by-item, slot-by-slot evaluation of Z_V2T and Z_T2V in float64 Python."""
+    v = [row / np.linalg.norm(row) for row in v]
+    t = [row / np.linalg.norm(row) for row in t]
+    s = [[float(np.dot(a, b)) for b in t] for a in v]
+    r = []
+    for i in range(len(v)):
+        js = [j for j in range(len(t)) if tvalid[j] or not masked]
+        w = [math.exp(s[i][j] / tau) for j in js]
+        r.append(sum(s[i][j] * wj for j, wj in zip(js, w)) / sum(w))
+    c = []
+    for j in range(len(t)):
+        is_ = [i for i in range(len(v)) if vvalid[i] or not masked]
+        w = [math.exp(s[i][j] / tau) for i in is_]
+        c.append(sum(s[i][j] * wi for i, wi in zip(is_, w)) / sum(w))
+    z_v2t = lam * np.mean([r[i] for i in range(len(v)) if vvalid[i]])
+    z_t2v = lam * np.mean([c[j] for j in range(len(t)) if tvalid[j]])
+    return z_v2t, z_t2v
+
+
+def random_batch(seed, n=3, lv=9, lt=6, e=5):
+    g = np.random.default_rng(seed)
+    v = g.standard_normal((n, lv, e))
+    t = g.standard_normal((n, lt, e))
+    vvalid = np.zeros((n, lv), bool)
+    tvalid = np.zeros((n, lt), bool)
+    for k in range(n):
+        vvalid[k, 1 : 1 + g.integers(1, lv)] = True  # slot 0 is CLS
+        tvalid[k, : g.integers(2, lt + 1)] = True
+    return v, vvalid, t, tvalid
+
+
+@pytest.mark.parametrize("softmax", ["official", "masked"])
+def test_paired_matches_loop(softmax):
+    v, vvalid, t, tvalid = random_batch(1)
+    zv, zt = paired_similarity(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 90.0, softmax=softmax)
+    for k in range(len(v)):
+        ev, et = loop_reference(v[k], vvalid[k], t[k], tvalid[k], 90.0, masked=softmax == "masked")
+        assert zv[k].item() == pytest.approx(ev, abs=1e-9)
+        assert zt[k].item() == pytest.approx(et, abs=1e-9)
+
+
+@pytest.mark.parametrize("softmax", ["official", "masked"])
+def test_matrix_entries_equal_paired_and_chunking_is_invisible(softmax):
+    v, vvalid, t, tvalid = random_batch(2, n=5)
+    args = (torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 50.0)
+    zv, zt = matrix_similarity(*args, softmax=softmax)
+    zv_small, zt_small = matrix_similarity(*args, softmax=softmax, chunk_elements=1)  # one pair per block
+    assert torch.allclose(zv, zv_small, atol=1e-12, rtol=0) and torch.allclose(zt, zt_small, atol=1e-12, rtol=0)
+    for a in range(5):
+        for b in range(5):
+            ev, et = loop_reference(v[a], vvalid[a], t[b], tvalid[b], 50.0, masked=softmax == "masked")
+            assert zv[a, b].item() == pytest.approx(ev, abs=1e-9)
+            assert zt[a, b].item() == pytest.approx(et, abs=1e-9)
+
+
+def test_official_softmax_sees_padding_and_masked_does_not():
+    v, vvalid, t, tvalid = random_batch(3, n=1)
+    base = [torch.tensor(x) for x in (v, vvalid, t, tvalid)]
+    changed_t = t.copy()
+    changed_t[0, ~tvalid[0]] += 3.0  # only the padding rows change
+    official = paired_similarity(base[0], base[1], torch.tensor(changed_t), base[3], 1.0, softmax="official")
+    masked = paired_similarity(base[0], base[1], torch.tensor(changed_t), base[3], 1.0, softmax="masked")
+    official0 = paired_similarity(*base, 1.0, softmax="official")
+    masked0 = paired_similarity(*base, 1.0, softmax="masked")
+    assert not torch.allclose(official[0], official0[0])  # official: padding inside the v→t softmax
+    assert torch.allclose(masked[0], masked0[0]) and torch.allclose(masked[1], masked0[1])
+
+
+def test_combine_and_loss():
+    assert combine(torch.tensor(2.0), torch.tensor(4.0)).item() == pytest.approx(3.5 * 3.0)
+    assert combine(torch.tensor(2.0), torch.tensor(4.0), mix=1.0, scale=1.0).item() == pytest.approx(2.0)
+    eye = torch.eye(4) * 50
+    assert infonce_loss(eye, eye).item() < 1e-10
+    flat = torch.zeros(4, 4)
+    assert infonce_loss(flat, flat).item() == pytest.approx(math.log(4))
