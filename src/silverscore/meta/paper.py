@@ -113,19 +113,30 @@ def load_back_translations(path: str | Path) -> PaperBackTranslations:
     return PaperBackTranslations(refs=refs, hyps=hyps, random_pairs=random_pairs, rows=rows)
 
 
-def reproduce_paper_table(paper_dir: str | Path) -> list[dict]:
-    """Overlap and AUC for every metric in the released files, beside the published values."""
+def paper_series(paper_dir: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Metric → (correct scores, random scores) for every metric in the released files."""
     paper_dir = Path(paper_dir)
     cache: dict[str, tuple[list[str], list[dict]]] = {}
-    table = []
+    series = {}
     for metric, (file_name, correct_col, random_col) in PAPER_COLUMNS.items():
         path = paper_dir / file_name
         if file_name not in cache:
             cache[file_name] = read_rows(path)
         header, rows = cache[file_name]
         check_columns(path, header, [correct_col, random_col])
-        correct = np.asarray([float(r[correct_col]) for r in rows])
-        random = np.asarray([float(r[random_col]) for r in rows])
+        try:
+            correct = np.asarray([float(r[correct_col]) for r in rows])
+            random = np.asarray([float(r[random_col]) for r in rows])
+        except ValueError as err:
+            raise InputError(path, f"non-numeric score in {correct_col}/{random_col} ({err})") from None
+        series[metric] = (correct, random)
+    return series
+
+
+def reproduce_paper_table(paper_dir: str | Path) -> list[dict]:
+    """Overlap and AUC for every metric in the released files, beside the published values."""
+    table = []
+    for metric, (correct, random) in paper_series(paper_dir).items():
         stats = discrimination_stats(correct, random)
         pub_overlap, pub_auc = PUBLISHED[metric]
         table.append({
