@@ -17,6 +17,7 @@ from .errors import InputError
 COMMAND_MODULES = [
     "score",
     "compare",
+    "meta",
 ]
 
 
