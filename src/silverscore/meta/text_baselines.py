@@ -9,8 +9,8 @@ reproduces the authors' released columns exactly (see docs/meta.md):
   lower-cased). Without smoothing a sentence with no matching n-gram scores exactly 0, which is
   what the paper's BLEU-3/4 distributions show.
 * **ROUGE-L** – three variants, because the paper's column is not plain rouge-score:
-  ``rougeL`` (rouge-score F1 with its default tokenizer, which drops non-ASCII letters such as
-  German umlauts), ``rougeL-ws`` (rouge-score F1 on whitespace tokens) and ``rougeL-slt`` (the
+  ``rougeL`` (rouge-score F1 with its default tokenizer, which treats non-ASCII letters such as
+  German umlauts as separators: "schön" becomes "sch n"), ``rougeL-ws`` (rouge-score F1 on whitespace tokens) and ``rougeL-slt`` (the
   sentence ROUGE-L of the TensorFlow-NMT / sign-language-transformer evaluation scripts:
   F = (1+β²)·P·R / (R + β²·P) with β = P/R and 1e-12 guards, on whitespace tokens). The last one
   reproduces the authors' column to ~1e-14; its LCS counts come from rouge-score.
