@@ -1,0 +1,84 @@
+"""Metric hygiene of the Scorer: batch size, order and padding never change a score."""
+import numpy as np
+import pytest
+
+from silverscore.api import Scorer, SilverScoreMetric, score
+from silverscore.models.checkpoints import load_model
+
+WORDS = "the rain in the north will be heavy tomorrow while the south stays mostly sunny and warm".split()
+
+
+@pytest.fixture(scope="module")
+def loaded(parity_ckpt):
+    return load_model(parity_ckpt)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    g = np.random.default_rng(7)
+    lengths = g.integers(1, 160, size=64)
+    feats = [g.standard_normal((int(n), 1024)).astype(np.float32) for n in lengths]
+    texts = [" ".join(g.choice(WORDS, size=int(g.integers(1, 40)))) for _ in lengths]
+    return feats, texts
+
+
+def test_batch_size_order_and_company_do_not_matter(loaded, batch):
+    feats, texts = batch
+    together = Scorer(loaded, batch_size=64).score(feats, texts).scores
+    alone = np.array([Scorer(loaded, batch_size=1).score([f], [t]).scores[0] for f, t in zip(feats, texts)])
+    order = np.random.default_rng(1).permutation(len(feats))
+    shuffled = Scorer(loaded, batch_size=7).score([feats[i] for i in order], [texts[i] for i in order]).scores
+    np.testing.assert_allclose(together, alone, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(together[order], shuffled, atol=1e-6, rtol=0)
+
+
+def test_caller_padding_is_not_signing(loaded):
+    """Our padding to L = 64 slots is masked: a 10-clip video scores the same alone and beside
+    a 300-clip video in one batch."""
+    g = np.random.default_rng(3)
+    short = g.standard_normal((10, 1024)).astype(np.float32)
+    long = g.standard_normal((300, 1024)).astype(np.float32)
+    s = Scorer(loaded)
+    a = s.score([short], ["hello there"]).scores[0]
+    b = s.score([long, short], ["x", "hello there"]).scores[1]
+    assert a == pytest.approx(b, abs=1e-6)
+
+
+def test_matrix_diagonal_equals_paired(loaded, batch):
+    feats, texts = batch
+    s = Scorer(loaded, batch_size=16)
+    paired = s.score(feats[:12], texts[:12]).scores
+    matrix = s.score_matrix(feats[:12], texts[:12]).scores
+    np.testing.assert_allclose(np.diag(matrix), paired, atol=1e-5, rtol=0)
+
+
+def test_scale_is_linear(loaded, batch):
+    feats, texts = batch
+    raw = Scorer(loaded, scale=1.0).score(feats[:5], texts[:5])
+    scaled = Scorer(loaded).score(feats[:5], texts[:5])
+    np.testing.assert_allclose(scaled.scores, 3.5 * raw.scores, rtol=1e-12)
+    np.testing.assert_allclose(raw.scores, 0.5 * raw.z_v2t + 0.5 * raw.z_t2v, rtol=1e-12)
+
+
+def test_summary_and_signature(loaded, batch):
+    feats, texts = batch
+    result = score(feats[:20], texts[:20], model=loaded)
+    summary = result.summary()
+    assert summary["mean"] == pytest.approx(result.scores.mean())
+    assert summary["ci95"][0] <= summary["mean"] <= summary["ci95"][1]
+    assert result.summary() == summary  # seeded
+    assert summary["signature"] == (
+        "silverscore|model:tiny_official_ckpt@fea5c401a5e1|softmax:official|prec:fp32|scale:3.5|tau:0.07|"
+        "mix:0.5|trunc:head|alpha:none|boot:1000|seed:0|v:0.1.0"
+    )
+
+
+def test_metric_adapter_equals_one_shot(loaded, batch):
+    feats, texts = batch
+    metric = SilverScoreMetric(loaded)
+    metric.update(feats[:10], texts[:10])
+    metric.update(feats[10:30], texts[10:30])
+    once = Scorer(loaded).score(feats[:30], texts[:30]).summary()
+    got = metric.compute()
+    assert got["mean"] == pytest.approx(once["mean"], abs=1e-9)
+    assert got["ci95"] == pytest.approx(once["ci95"], abs=1e-9)
