@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "score",
     "compare",
     "meta",
+    "extract",
+    "extract_poses",
 ]
 
 

@@ -1,0 +1,317 @@
+"""I3D clip features from videos, exactly as CiCo computes them, batched (spec §3).
+
+A video becomes ``n × 1024`` float32 features, one per 16-frame window:
+
+* frames are decoded once and pre-processed as they arrive
+  (:func:`silverscore.inputs.video.iter_preprocessed_chunks`);
+* windows start at ``0, s, 2s, …``; when the last full window does not end on the final frame, one
+  more window ending on it is added (CiCo's "moved back" last clip), so
+  ``n = ceil((T − 16) / s) + 1`` and ``n = T − 15`` at the default stride 1;
+* a video shorter than 16 frames repeats its last frame up to 16 (CiCo; the official package
+  zero-pads, which changes the features by up to ~1);
+* windows go through the network ``batch_size`` at a time, both streams on the same batch, and
+  the streams are blended ``α·agnostic + (1 − α)·aware`` in float32.
+
+Only a sliding buffer of pre-processed frames is held (the frames still needed by a window plus
+the last 16), so memory does not grow with the video's length.
+
+:func:`extract_features` returns features in memory (what ``silverscore score --videos`` uses);
+:func:`extract_to_dir` is the resumable per-file runner behind ``silverscore extract``. The files
+hold exactly the arrays :func:`extract_features` returns, so scoring from either gives the same
+numbers.
+"""
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from .errors import InputError
+from .inputs.video import (CHUNK_FRAMES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_FRAMES,
+                           iter_preprocessed_chunks)
+from .models.i3d import FEATURE_DIM, WINDOW_FRAMES, InceptionI3d, load_i3d
+from .video import corpus
+
+#: Windows per forward pass by default. On a GPU larger is faster; on a CPU the network is
+#: compute-bound and 4 is as good as any (see docs/video.md for the measurements).
+DEFAULT_BATCH_SIZE = 4
+#: α of the published models: 0.9 PHOENIX-14T, 0.8 CSL-Daily and How2Sign (spec §1).
+DEFAULT_ALPHA = 0.9
+#: Bumped whenever the numbers a given video and checkpoint produce would change.
+FEATURE_VERSION = 1
+
+
+def window_starts(num_frames: int, stride: int = 1, window: int = WINDOW_FRAMES) -> list[int]:
+    """First frame of every window, CiCo's rule (spec §3).
+
+    ``[0, s, 2s, …]`` while a full window fits, then ``T − window`` if the last full window did
+    not end on the final frame. A video shorter than a window has the single start 0 (it is
+    padded by repeating its last frame).
+    """
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if num_frames < 1:
+        raise ValueError("a video needs at least one frame")
+    if num_frames <= window:
+        return [0]
+    starts = list(range(0, num_frames - window + 1, stride))
+    if starts[-1] != num_frames - window:
+        starts.append(num_frames - window)
+    assert len(starts) == math.ceil((num_frames - window) / stride) + 1
+    return starts
+
+
+def iter_clips(chunks: Iterable[torch.Tensor], stride: int = 1, window: int = WINDOW_FRAMES) -> Iterator[torch.Tensor]:
+    """Clips ``3×window×H×W`` from pre-processed frame chunks (``t×3×H×W``), in window order.
+
+    Streaming version of :func:`window_starts`: a clip is emitted as soon as its last frame has
+    arrived, and frames no window can need any more are dropped.
+    """
+    buffer: list[torch.Tensor] = []  # frames first .. total-1
+    first = 0
+    total = 0
+    next_start = 0
+    last_emitted = -1
+    for chunk in chunks:
+        for frame in chunk:
+            buffer.append(frame)
+            total += 1
+            while next_start + window <= total:
+                yield torch.stack(buffer[next_start - first:next_start - first + window], dim=1)
+                last_emitted = next_start
+                next_start += stride
+            # Keep what a later window may use: from next_start, and the last `window` frames
+            # for the final "moved back" window.
+            keep_from = max(first, min(next_start, total - window))
+            if keep_from > first:
+                del buffer[:keep_from - first]
+                first = keep_from
+    if total == 0:
+        raise ValueError("no frames")
+    if total < window:
+        frames = buffer + [buffer[-1]] * (window - total)
+        yield torch.stack(frames, dim=1)
+    elif last_emitted != total - window:
+        yield torch.stack(buffer[total - window - first:total - first], dim=1)
+
+
+def _batches(clips: Iterable[torch.Tensor], batch_size: int) -> Iterator[torch.Tensor]:
+    pending: list[torch.Tensor] = []
+    for clip in clips:
+        pending.append(clip)
+        if len(pending) == batch_size:
+            yield torch.stack(pending)
+            pending = []
+    if pending:
+        yield torch.stack(pending)
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``cpu``, ``cuda`` or ``cuda:N``; a clear InputError when CUDA was asked for but is absent."""
+    device = torch.device(device or "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(None, f"--device {device} asked for CUDA, but torch sees no CUDA device here")
+    if device.type not in ("cpu", "cuda"):
+        raise InputError(None, f"unsupported device {device}; use cpu or cuda[:N]")
+    return device
+
+
+class I3DFeatureExtractor:
+    """One or two I3D streams, ready to turn videos into blended clip features.
+
+    ``agnostic`` / ``aware`` are checkpoint paths or already-built :class:`InceptionI3d` modules.
+    On CPU the networks run in the ``channels_last_3d`` memory format, which oneDNN convolves
+    faster than the default layout; the values are the same to ~1e-7.
+    """
+
+    def __init__(self, agnostic: str | Path | InceptionI3d, aware: str | Path | InceptionI3d | None = None,
+                 alpha: float = DEFAULT_ALPHA, stride: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
+                 device: str | torch.device = "cpu", max_pixels: int = DEFAULT_MAX_PIXELS,
+                 min_frames: int = DEFAULT_MIN_FRAMES, channels_last: bool = True):
+        if stride < 1:
+            raise InputError(None, f"stride must be >= 1, got {stride}")
+        if batch_size < 1:
+            raise InputError(None, f"batch size must be >= 1, got {batch_size}")
+        if not 0.0 <= alpha <= 1.0:
+            raise InputError(None, f"alpha must be in [0, 1], got {alpha}")
+        self.device = resolve_device(device)
+        self.alpha = float(alpha)
+        self.stride = int(stride)
+        self.batch_size = int(batch_size)
+        self.max_pixels = int(max_pixels)
+        self.min_frames = int(min_frames)
+        self.memory_format = torch.channels_last_3d if channels_last else torch.contiguous_format
+        self.agnostic = self._prepare(agnostic)
+        self.aware = self._prepare(aware) if aware is not None else None
+
+    def _prepare(self, model: str | Path | InceptionI3d) -> InceptionI3d:
+        if not isinstance(model, InceptionI3d):
+            model = load_i3d(model, "cpu")
+        return model.eval().to(self.device, memory_format=self.memory_format)
+
+    @torch.inference_mode()
+    def features_of_clips(self, clips: torch.Tensor) -> torch.Tensor:
+        """Blended features ``B×1024`` (float32, on CPU) of pre-processed clips ``B×3×16×224×224``."""
+        x = clips.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+        out = self.agnostic(x)
+        if self.aware is not None:
+            out = self.alpha * out + (1.0 - self.alpha) * self.aware(x)
+        return out.float().cpu()
+
+    def video_features(self, path: str | Path) -> np.ndarray:
+        """``n × 1024`` float32 features of one video (InputError on a bad video)."""
+        chunks = iter_preprocessed_chunks(path, CHUNK_FRAMES, self.max_pixels, self.min_frames)
+        rows = [self.features_of_clips(batch) for batch in _batches(iter_clips(chunks, self.stride), self.batch_size)]
+        features = torch.cat(rows).numpy().astype(np.float32, copy=False)
+        assert features.ndim == 2 and features.shape[1] == FEATURE_DIM
+        return features
+
+
+def extract_features(video_paths: Sequence[str | Path], agnostic: str | Path | InceptionI3d,
+                     aware: str | Path | InceptionI3d | None = None, alpha: float = DEFAULT_ALPHA,
+                     stride: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, device: str | torch.device = "cpu",
+                     progress: bool = True, errors: dict[str, str] | None = None,
+                     distributed: bool | None = None, **options) -> dict[str, np.ndarray]:
+    """I3D features of each video: ``{str(path): n × 1024 float32}``, blended when ``aware`` is given.
+
+    A bad video raises :class:`InputError` naming it, unless an ``errors`` dict is passed: then
+    its message is stored there under ``str(path)`` and the other videos go on.
+
+    Under ``torchrun`` (``distributed=None`` detects an initialised process group, or ``True``
+    initialises one from the environment) each rank extracts videos ``i % world == rank`` and
+    the results (and errors) are gathered so that every rank returns the whole dict.
+    ``options`` go to :class:`I3DFeatureExtractor` (``max_pixels``, ``min_frames``,
+    ``channels_last``).
+    """
+    shard = corpus.Shard.current(distributed)
+    device = shard.device_for(device)
+    extractor = I3DFeatureExtractor(agnostic, aware, alpha, stride, batch_size, device, **options)
+    paths = [str(p) for p in video_paths]
+    mine = shard.take(paths)
+    results: dict[str, np.ndarray] = {}
+    local_errors: dict[str, str] = {}
+    for path in corpus.progress_bar(mine, "I3D features", progress and shard.is_main):
+        try:
+            results[path] = extractor.video_features(path)
+        except InputError as err:
+            if errors is None and not shard.active:
+                raise
+            local_errors[path] = err.problem
+    results, gathered_errors = shard.gather_dicts(results, local_errors)
+    if gathered_errors:
+        if errors is None:
+            first = sorted(gathered_errors)[0]
+            raise InputError(first, gathered_errors[first])
+        errors.update(gathered_errors)
+    return {p: results[p] for p in paths if p in results}
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-file runner behind `silverscore extract`
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ExtractionSettings:
+    """What determines the numbers in an output folder; stored as ``extract_config.json``."""
+
+    agnostic_sha256: str
+    aware_sha256: str | None
+    alpha: float
+    stride: int
+    feature_version: int = FEATURE_VERSION
+
+    def to_json(self) -> dict:
+        return {"agnostic_sha256": self.agnostic_sha256, "aware_sha256": self.aware_sha256,
+                "alpha": self.alpha if self.aware_sha256 else None, "stride": self.stride,
+                "window": WINDOW_FRAMES, "feature_version": self.feature_version}
+
+
+CONFIG_NAME = "extract_config.json"
+
+
+def check_output_config(out_dir: Path, settings: ExtractionSettings) -> None:
+    """Refuse to resume into a folder extracted with other checkpoints/α/stride; else record them.
+
+    Without this, resuming would silently mix features of two different models in one folder.
+    """
+    wanted = settings.to_json()
+    config_path = out_dir / CONFIG_NAME
+    if config_path.is_file():
+        try:
+            found = json.loads(config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InputError(config_path, "unreadable extraction record; remove it or use a new --out folder") from None
+        if found != wanted:
+            changed = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+            raise InputError(out_dir, f"holds features extracted with different settings ({', '.join(changed)}); "
+                                      "use a new --out folder or delete the old files")
+        return
+    from .io_utils import atomic_write
+
+    with atomic_write(config_path, "w") as handle:
+        json.dump(wanted, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def write_feature_files(features: np.ndarray, npy_path: Path | None, pkl_path: Path | None) -> None:
+    """Write the exact array (float32 ``n×1024``) as ``.npy`` and/or CiCo's ``{'feature': …}`` pickle."""
+    from .io_utils import atomic_write
+
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    if pkl_path is not None:
+        with atomic_write(pkl_path, "wb") as handle:
+            pickle.dump({"feature": features}, handle, protocol=4)
+    if npy_path is not None:  # written last: its presence marks the video as done
+        with atomic_write(npy_path, "wb") as handle:
+            np.save(handle, features, allow_pickle=False)
+
+
+def extract_to_dir(videos_dir: str | Path, out_dir: str | Path, agnostic: str | Path,
+                   aware: str | Path | None = None, alpha: float = DEFAULT_ALPHA, stride: int = 1,
+                   batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu", write_npy: bool = True,
+                   write_pkl: bool = False, progress: bool = True, distributed: bool | None = None,
+                   **options) -> corpus.RunReport:
+    """Extract every video under ``videos_dir`` into ``out_dir`` (same relative paths), resumably.
+
+    A video whose outputs all exist is skipped; each output is written atomically, so an
+    interrupted run leaves only finished files. Bad videos are collected in the report (the run
+    goes on). Under torchrun each rank takes its share and the report is gathered.
+    """
+    from .models.checkpoints import file_sha256
+
+    if not (write_npy or write_pkl):
+        raise InputError(None, "nothing to write: ask for .npy and/or .pkl output")
+    for ckpt in (agnostic, aware):
+        if ckpt is not None and not Path(ckpt).is_file():
+            raise InputError(ckpt, "no such I3D checkpoint file")
+    jobs = corpus.plan_outputs(videos_dir, out_dir, [".npy"] * write_npy + [".pkl"] * write_pkl)
+    out_dir = Path(out_dir)
+    settings = ExtractionSettings(file_sha256(agnostic), file_sha256(aware) if aware else None, float(alpha), int(stride))
+    shard = corpus.Shard.current(distributed)
+    # Rank 0 checks (and records) the settings; every rank learns the verdict, so a mismatch
+    # stops all of them instead of leaving the others waiting.
+    problem = None
+    if shard.is_main:
+        try:
+            check_output_config(out_dir, settings)
+        except InputError as err:
+            problem = (err.path, err.problem)
+    problem = next((p for p in shard.gather(problem) if p), None)
+    if problem:
+        raise InputError(*problem)
+    todo = [job for job in shard.take(jobs) if not job.done()]
+    extractor = None
+    if todo:
+        extractor = I3DFeatureExtractor(agnostic, aware, alpha, stride, batch_size, shard.device_for(device), **options)
+
+    def work(job: corpus.Job) -> None:
+        features = extractor.video_features(job.source)
+        write_feature_files(features, job.output(".npy") if write_npy else None,
+                            job.output(".pkl") if write_pkl else None)
+
+    return corpus.run_jobs(jobs, work, shard, "I3D features", progress)
