@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "meta",
     "extract",
     "extract_poses",
+    "train",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Training our alignment models (``silverscore train``): config, data, loss, loop."""

@@ -1,0 +1,126 @@
+"""Training examples, where they come from, and how batches are drawn.
+
+An :class:`Example` is one video (pose sequence or feature file) with the sentence it signs,
+other renderings of that sentence (paraphrases: any one may stand in as the positive text), and
+*hard-negative texts*: sentences that differ from it in one meaning-bearing detail (negation,
+a minimal-pair sign, swapped roles). ``group`` ties a rendered hard-negative video to the item
+it was derived from, so that the two land in the same batch and contrast each other in both
+directions.
+
+Batches are drawn deterministically from ``(seed, epoch)``: whole groups, shuffled, then cut into
+batches of exactly ``batch_size`` examples (the last incomplete one is dropped). Because the
+order is a pure function of the seed and the epoch, a resumed run sees the same batches as an
+uninterrupted one, without saving any random state.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+_WORDS = re.compile(r"[a-z0-9']+")
+
+
+def meaning_key(text: str) -> str:
+    """Case- and punctuation-insensitive form of a sentence, for 'same text' checks."""
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+@dataclass
+class Example:
+    """One training item. ``video`` is anything the model's ``prepare_video`` accepts."""
+
+    id: str
+    video: Any
+    text: str
+    paraphrases: list[str] = field(default_factory=list)
+    hard_texts: list[str] = field(default_factory=list)
+    glosses: tuple[str, ...] | None = None
+    group: str | None = None
+    signer: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def texts(self) -> list[str]:
+        return [self.text] + [p for p in self.paraphrases if p != self.text]
+
+    def meanings(self) -> set[str]:
+        return {meaning_key(t) for t in self.texts()}
+
+
+def positive_mask(examples: Sequence[Example], chosen_texts: Sequence[str], extra_texts: Sequence[str]):
+    """Bool [B, B + H]: is column j a correct text for video i?
+
+    Own-text columns: same glosses (when both items have them) or the column's text is one of
+    the item's renderings. Extra (hard-negative) columns: only if the text is, against the data's
+    intent, one of the item's renderings.
+    """
+    b = len(examples)
+    meanings = [ex.meanings() for ex in examples]
+    columns = [meaning_key(t) for t in list(chosen_texts) + list(extra_texts)]
+    mask = np.zeros((b, len(columns)), dtype=bool)
+    for i, ex in enumerate(examples):
+        for j, key in enumerate(columns):
+            if key in meanings[i]:
+                mask[i, j] = True
+            elif j < b and ex.glosses is not None and examples[j].glosses is not None and ex.glosses == examples[j].glosses:
+                mask[i, j] = True
+        mask[i, i] = True
+    return mask
+
+
+def epoch_batches(examples: Sequence[Example], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Indices of each batch of ``epoch``: shuffled groups, cut into full batches."""
+    groups: dict[str, list[int]] = {}
+    for i, ex in enumerate(examples):
+        groups.setdefault(ex.group or ex.id, []).append(i)
+    order = list(groups.values())
+    rng = np.random.default_rng([seed, epoch, 0x5EED])
+    permutation = rng.permutation(len(order))
+    flat = [i for g in permutation for i in order[g]]
+    return [flat[s : s + batch_size] for s in range(0, len(flat) - batch_size + 1, batch_size)]
+
+
+def iterate_steps(examples: Sequence[Example], batch_size: int, seed: int, start_step: int, total_steps: int) -> Iterator[tuple[int, int, list[int]]]:
+    """(step, epoch, batch indices) for steps ``start_step .. total_steps-1``."""
+    per_epoch = len(epoch_batches(examples, batch_size, seed, 0))
+    if per_epoch == 0:
+        raise ValueError(f"{len(examples)} examples are fewer than one batch of {batch_size}")
+    step = start_step
+    while step < total_steps:
+        epoch, within = divmod(step, per_epoch)
+        batches = epoch_batches(examples, batch_size, seed, epoch)
+        for batch in batches[within:]:
+            if step >= total_steps:
+                return
+            yield step, epoch, batch
+            step += 1
+
+
+def choose_texts(examples: Sequence[Example], rng: np.random.Generator, paraphrase_prob: float,
+                 hard_per_item: int) -> tuple[list[str], list[list[str]]]:
+    """The positive text of each example (a paraphrase with probability ``paraphrase_prob``) and,
+    per example, up to ``hard_per_item`` of its hard-negative texts."""
+    chosen, extra = [], []
+    for ex in examples:
+        options = [p for p in ex.paraphrases if p != ex.text]
+        if options and rng.random() < paraphrase_prob:
+            chosen.append(options[int(rng.integers(len(options)))])
+        else:
+            chosen.append(ex.text)
+        mine = []
+        if hard_per_item and ex.hard_texts:
+            k = min(hard_per_item, len(ex.hard_texts))
+            mine = [ex.hard_texts[int(idx)] for idx in rng.choice(len(ex.hard_texts), size=k, replace=False)]
+        extra.append(mine)
+    return chosen, extra
+
+
+def all_texts(examples: Sequence[Example]) -> list[str]:
+    """Every text training may ask the text encoder for (to precompute its states once)."""
+    out: dict[str, None] = {}
+    for ex in examples:
+        for t in ex.texts() + list(ex.hard_texts):
+            out.setdefault(t, None)
+    return list(out)

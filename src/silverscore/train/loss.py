@@ -1,0 +1,64 @@
+"""Training objectives on top of :mod:`silverscore.similarity`'s Z matrices.
+
+:func:`contrastive_loss` is CiCo's symmetric InfoNCE (spec §4) generalised in two ways that the
+synthetic data needs, and reduces to :func:`silverscore.similarity.infonce_loss` exactly when
+neither is used (a test checks this):
+
+* **extra negative columns**: hard-negative *texts* (negation added/removed, a sign swapped for
+  its minimal pair, roles swapped) are appended after the batch's own texts; they compete in
+  the video→text softmax of every video, most importantly of the video they were derived from.
+* **several positives per row**: two items of a batch may mean the same thing (same glosses,
+  or one's text is the other's paraphrase); both are then positives, ``-log Σ_pos softmax``,
+  instead of punishing the model for a correct match.
+
+:func:`calibration_loss` adds what InfoNCE lacks: InfoNCE only ranks candidates *within* a row,
+but the metric compares scores *across* items (a correct pair of one sentence against a hard
+negative of another), so a logistic loss with one shared threshold pushes every correct pair
+above and every negative below the same line.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _multi_positive_ce(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of ``-log Σ_{j positive} softmax(logits)_j``."""
+    pos_logits = logits.masked_fill(~positive, float("-inf"))
+    return (torch.logsumexp(logits, dim=1) - torch.logsumexp(pos_logits, dim=1)).mean()
+
+
+def contrastive_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE over a [B, M] batch (videos × texts), M ≥ B.
+
+    The first B columns are the batch's own texts (text k belongs to video k); the rest are
+    extra negatives, used only in the video-anchored directions. ``positive`` [B, M] marks
+    matching pairs and must include the diagonal of the first B columns.
+    ``½[½CE(I2T) + ½CE(I2Tᵀ)] + ½[½CE(T2Iᵀ) + ½CE(T2I)]`` as in spec §4.
+    """
+    b = z_v2t.shape[0]
+    square = positive[:, :b].t()
+    i2t = 0.5 * _multi_positive_ce(z_v2t, positive) + 0.5 * _multi_positive_ce(z_v2t[:, :b].t(), square)
+    t2i = 0.5 * _multi_positive_ce(z_t2v[:, :b].t(), square) + 0.5 * _multi_positive_ce(z_t2v, positive)
+    return 0.5 * i2t + 0.5 * t2i
+
+
+def calibration_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.Tensor, hard: torch.Tensor,
+                     logit_scale: torch.Tensor, threshold: torch.Tensor, sharpness: float = 10.0) -> torch.Tensor:
+    """Balanced logistic loss on the mixed similarity ``½(Z_V2T + Z_T2V)/λ`` (a cosine-like value
+    in [-1, 1]) against one learnt ``threshold``: positives above, negatives below.
+
+    Positives, hard negatives (``hard``: an item against the texts derived from it, or its
+    rendered variants) and all other pairs are averaged separately and weighted ½, ¼, ¼, so the
+    few positives and hard negatives are not drowned by the many easy random pairs.
+    """
+    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    logits = sharpness * (s - threshold)
+    hard = hard & ~positive
+    easy = ~positive & ~hard
+
+    def mean_or_zero(values: torch.Tensor) -> torch.Tensor:
+        return values.mean() if values.numel() else logits.new_zeros(())
+
+    return (0.5 * mean_or_zero(F.softplus(-logits[positive])) + 0.25 * mean_or_zero(F.softplus(logits[hard]))
+            + 0.25 * mean_or_zero(F.softplus(logits[easy])))

@@ -1,0 +1,404 @@
+"""The training loop: contrastive + hard-negative training, validation, checkpoints, resume, multi-process.
+
+Design choices and why:
+
+* **Caches.** Each video's frame features are computed once (normalisation is deterministic,
+  no augmentation touches it) and stored as float16; the frozen MiniLM states of every text
+  training can ask for are computed once before the first step. A step then only runs the small
+  trainable towers.
+* **Determinism.** Parameters are initialised from ``seed``; the batch order is a function of
+  ``(seed, epoch)``; the choice of paraphrase/hard texts and the dropout masks of step ``s`` are
+  seeded from ``(seed, s)``. Nothing depends on history, so a run resumed from a checkpoint
+  (weights + AdamW moments + step) continues bit-for-bit like an uninterrupted one, on CPU.
+* **Multi-process** (``torchrun``, gloo). Every rank builds the same global batch and the same
+  text choices; rank r encodes a contiguous slice of it; embeddings are all-gathered (the local
+  slice keeps its autograd graph) and every rank computes the same global loss, as CiCo does
+  with its all-gathered batch of 512. Gradients are then all-reduced by hand instead of by the
+  ``DistributedDataParallel`` wrapper: tower parameters only receive their own slice's
+  contribution on each rank and are *summed*, while the logit scale and the calibration
+  threshold already receive the full gradient on every rank and are *averaged*. The result
+  equals the one-process gradient up to float summation order.
+* **Checkpoints.** ``OUT/checkpoint/last.*`` every ``checkpoint_every`` steps (written
+  atomically: an interruption leaves the previous one intact) and ``OUT/model.safetensors`` +
+  ``model.json`` at the end, the latter with the training settings and validation figures.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..io_utils import atomic_write
+from ..similarity import combine, matrix_similarity, paired_similarity
+from .data import Example, all_texts, choose_texts, iterate_steps, meaning_key, positive_mask
+from .loss import calibration_loss, contrastive_loss
+
+
+@dataclass
+class TrainSettings:
+    batch_size: int = 64
+    steps: int = 1000
+    lr: float = 5e-4
+    min_lr_fraction: float = 0.02
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    grad_clip: float = 1.0
+    paraphrase_prob: float = 0.5
+    hard_texts_per_item: int = 2
+    calibration_weight: float = 0.5
+    calibration_sharpness: float = 10.0
+    val_every: int = 500
+    checkpoint_every: int = 250
+    log_every: int = 50
+    threads: int = 0  # 0: leave torch's default
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainSettings":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown [train] setting(s): {', '.join(unknown)}")
+        return cls(**d)
+
+
+def lr_factor(step: int, settings: TrainSettings) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_fraction``."""
+    warmup = max(1, int(round(settings.warmup_fraction * settings.steps)))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, settings.steps - warmup))
+    return settings.min_lr_fraction + (1 - settings.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+# ---------------------------------------------------------------------------------------------
+# distributed helpers (no-ops in one process)
+# ---------------------------------------------------------------------------------------------
+class Dist:
+    """Rank and world size; a thin shim so one-process training needs no process group."""
+
+    def __init__(self) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group("gloo")
+            self.dist = dist
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            self.dist.barrier()
+
+    def max_int(self, value: int) -> int:
+        if self.world == 1:
+            return value
+        t = torch.tensor([value], dtype=torch.long)
+        self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+        return int(t.item())
+
+    def gather_rows(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Concatenate every rank's [n_r, L_r, E] rows in rank order; ours keep their graph."""
+        if self.world == 1:
+            return x, valid
+        length = self.max_int(x.shape[1])
+        rows = self.max_int(x.shape[0])
+        counts = [torch.zeros(1, dtype=torch.long) for _ in range(self.world)]
+        self.dist.all_gather(counts, torch.tensor([x.shape[0]], dtype=torch.long))
+        padded = x.new_zeros(rows, length, x.shape[2])
+        padded[: x.shape[0], : x.shape[1]] = x
+        padded_valid = torch.zeros(rows, length, dtype=torch.bool)
+        padded_valid[: x.shape[0], : x.shape[1]] = valid
+        xs = [torch.empty_like(padded) for _ in range(self.world)]
+        vs = [torch.empty_like(padded_valid) for _ in range(self.world)]
+        self.dist.all_gather(xs, padded.detach())
+        self.dist.all_gather(vs, padded_valid)
+        xs[self.rank] = padded
+        keep = [int(c.item()) for c in counts]
+        return torch.cat([t[:k] for t, k in zip(xs, keep)]), torch.cat([v[:k] for v, k in zip(vs, keep)])
+
+    def reduce_gradients(self, summed: Sequence[torch.nn.Parameter], averaged: Sequence[torch.nn.Parameter]) -> None:
+        if self.world == 1:
+            return
+        for p in summed:
+            if p.grad is not None:
+                self.dist.all_reduce(p.grad)
+        for p in averaged:
+            if p.grad is not None:
+                self.dist.all_reduce(p.grad)
+                p.grad /= self.world
+
+    def slice(self, n: int) -> slice:
+        per = n // self.world
+        return slice(self.rank * per, (self.rank + 1) * per)
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------
+def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    from safetensors.torch import save
+
+    with atomic_write(path, "wb") as handle:
+        handle.write(save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}))
+
+
+def save_training_state(folder: Path, model, optimizer: torch.optim.Optimizer, extra: torch.nn.Module, state: dict) -> None:
+    """Weights, AdamW moments, the calibration threshold and the step, each written atomically;
+    the JSON (which names the step) is written last, so a half-saved checkpoint is never used."""
+    from ..models.checkpoints import save_own
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_own(model, folder / "last.safetensors")
+    opt = optimizer.state_dict()
+    tensors = {f"extra.{k}": v for k, v in extra.state_dict().items()}
+    for index, entry in opt["state"].items():
+        for name, value in entry.items():
+            tensors[f"opt.{index}.{name}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    _save_tensors(folder / "last.train.safetensors", tensors)
+    with atomic_write(folder / "last.train.json") as handle:
+        json.dump({**state, "param_groups": opt["param_groups"]}, handle, indent=1)
+
+
+def load_training_state(folder: Path, model, optimizer: torch.optim.Optimizer, extra: torch.nn.Module) -> dict:
+    from safetensors.torch import load_file
+
+    from ..models.checkpoints import read_state_dict
+
+    meta = json.loads((folder / "last.train.json").read_text())
+    model.load_checkpoint_state(read_state_dict(folder / "last.safetensors"), folder / "last.safetensors")
+    tensors = load_file(str(folder / "last.train.safetensors"))
+    extra.load_state_dict({k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")})
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta.pop("param_groups")})
+    return meta
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------
+@torch.no_grad()
+def evaluate(model, examples: Sequence[Example], features: Sequence[Any] | None = None, seed: int = 0,
+             batch_size: int = 64) -> dict:
+    """Validation figures on held-out examples, in the metric's own terms.
+
+    ``r1_v2t``/``r1_t2v``: recall@1 over the whole set (a correct match = any example with the
+    same meaning); ``auc_random``/``overlap_random``: spec §5 correct-vs-random; ``auc_hard``:
+    correct pairs against each video paired with its hard-negative texts; ``auc_hard_video``:
+    correct pairs against rendered variants (examples grouped with another) scored with the
+    text of the item they derive from.
+    """
+    from ..meta.measures import discrimination_stats, roc_auc
+    from ..meta.pairs import draw_random_pairs
+
+    was_training = model.training
+    model.eval()
+    videos = list(features) if features is not None else [model.prepare_video(ex.video) for ex in examples]
+    v_parts, vv_parts = [], []
+    for s in range(0, len(videos), batch_size):
+        e, v = model.encode_prepared(videos[s : s + batch_size])
+        v_parts.append(e)
+        vv_parts.append(v)
+    length = max(p.shape[1] for p in v_parts)
+    v_emb = torch.cat([torch.nn.functional.pad(p, (0, 0, 0, length - p.shape[1])) for p in v_parts])
+    v_valid = torch.cat([torch.nn.functional.pad(p, (0, length - p.shape[1])) for p in vv_parts])
+
+    def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        emb, valid, _ = model.encode_texts(texts)
+        return emb, valid
+
+    texts = [ex.text for ex in examples]
+    t_emb, t_valid = encode(texts)
+    lam = model.logit_scale_value()
+    zv, zt = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
+    scores = combine(zv, zt).numpy()
+    keys = [meaning_key(t) for t in texts]
+    same = np.array([[a == b for b in keys] for a in keys])
+    n = len(examples)
+    r1_v2t = float(np.mean(same[np.arange(n), scores.argmax(1)]))
+    r1_t2v = float(np.mean(same[scores.argmax(0), np.arange(n)]))
+    correct = np.diag(scores)
+    pairs = draw_random_pairs(n, seed)
+    random = scores[pairs[:, 0], pairs[:, 1]]
+    stats = discrimination_stats(correct, random)
+    result = {"r1_v2t": r1_v2t, "r1_t2v": r1_t2v, "auc_random": stats["auc"], "overlap_random": stats["overlap"],
+              "mean_correct": float(correct.mean()), "logit_scale": float(lam)}
+    hard_rows = [(i, t) for i, ex in enumerate(examples) for t in ex.hard_texts]
+    if hard_rows:
+        rows = [i for i, _ in hard_rows]
+        h_emb, h_valid = encode([t for _, t in hard_rows])
+        hz = paired_similarity(v_emb[rows], v_valid[rows], h_emb, h_valid, lam, softmax=model.softmax)
+        result["auc_hard"] = roc_auc(correct, combine(*hz).numpy())
+    index = {ex.id: i for i, ex in enumerate(examples)}
+    variants = [(i, index[ex.group]) for i, ex in enumerate(examples) if ex.group and ex.group != ex.id and ex.group in index]
+    if variants:
+        rows = [i for i, _ in variants]
+        sources = [j for _, j in variants]
+        vz = paired_similarity(v_emb[rows], v_valid[rows], t_emb[sources], t_valid[sources], lam, softmax=model.softmax)
+        originals = [i for i, ex in enumerate(examples) if not ex.group or ex.group == ex.id]
+        result["auc_hard_video"] = roc_auc(correct[originals], combine(*vz).numpy())
+    model.train(was_training)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop
+# ---------------------------------------------------------------------------------------------
+class Calibration(torch.nn.Module):
+    """The shared threshold of :func:`calibration_loss` (training only; not part of the model)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threshold = torch.nn.Parameter(torch.tensor(0.3))
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="training", unit="step", disable=not enabled, file=sys.stderr,
+                dynamic_ncols=True)
+
+
+def train(model, train_examples: Sequence[Example], val_examples: Sequence[Example], settings: TrainSettings,
+          out_dir: str | Path, seed: int = 0, resume: bool = False, progress: bool = True,
+          run_info: dict | None = None) -> dict:
+    """Train ``model`` in place; returns the final validation figures. See the module docstring."""
+    out_dir = Path(out_dir)
+    dist = Dist()
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    if settings.batch_size % dist.world:
+        raise ValueError(f"batch_size {settings.batch_size} is not divisible by {dist.world} processes")
+    ckpt_dir = out_dir / "checkpoint"
+    t_start = time.time()
+
+    # caches: pose features once, MiniLM states of every text once
+    features = [model.prepare_video(ex.video).astype(np.float16) for ex in train_examples]
+    val_features = [model.prepare_video(ex.video) for ex in val_examples]
+    if hasattr(model, "backbone"):
+        model.backbone.precompute(all_texts(list(train_examples) + list(val_examples)), model.max_text_tokens)
+    t_cache = time.time() - t_start
+
+    calibration = Calibration()
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim < 2 or name.endswith("positional") else decay).append(p)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": settings.weight_decay},
+         {"params": no_decay + list(calibration.parameters()), "weight_decay": 0.0}],
+        lr=settings.lr, betas=(0.9, 0.98), eps=1e-6,
+    )
+    full_grad_params = [model.logit_scale, *calibration.parameters()]
+    slice_params = [p for p in model.parameters() if p.requires_grad and p is not model.logit_scale]
+
+    history: list[dict] = []
+    start_step = 0
+    if resume and (ckpt_dir / "last.train.json").is_file():
+        meta = load_training_state(ckpt_dir, model, optimizer, calibration)
+        start_step = int(meta["step"])
+        history = meta.get("history", [])
+    model.train()
+    local = dist.slice(settings.batch_size)
+    loss_sum, loss_n = 0.0, 0
+    bar = _progress(settings.steps, start_step, progress and dist.main)
+    last_val: dict = {}
+    for step, epoch, batch in iterate_steps(train_examples, settings.batch_size, seed, start_step, settings.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = settings.lr * lr_factor(step, settings)
+        torch.manual_seed(seed * 1_000_003 + step)
+        rng = np.random.default_rng([seed, step, 1])
+        examples = [train_examples[i] for i in batch]
+        chosen, extra = choose_texts(examples, rng, settings.paraphrase_prob, settings.hard_texts_per_item)
+        flat_extra = [t for per in extra for t in per]
+        positive = torch.from_numpy(positive_mask(examples, chosen, flat_extra))
+        hard = torch.zeros_like(positive)
+        column = len(examples)
+        for i, per in enumerate(extra):
+            hard[i, column : column + len(per)] = True
+            column += len(per)
+        groups = [ex.group or ex.id for ex in examples]
+        for i in range(len(examples)):
+            for j in range(len(examples)):
+                hard[i, j] |= i != j and groups[i] == groups[j]
+
+        v_emb, v_valid = model.encode_prepared([features[i].astype(np.float32) for i in batch[local]])
+        local_texts = chosen[local]
+        local_extra = [t for per in extra[local] for t in per]
+        t_emb, t_valid = model.encode_states([s for s, _ in model.text_states(local_texts)])
+        v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
+        t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
+        if flat_extra:
+            h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
+                              if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), torch.zeros(0, 1, dtype=torch.bool)))
+            h_emb, h_valid = dist.gather_rows(h_emb, h_valid)
+            length = max(t_emb.shape[1], h_emb.shape[1])
+            t_emb = torch.cat([torch.nn.functional.pad(t_emb, (0, 0, 0, length - t_emb.shape[1])),
+                               torch.nn.functional.pad(h_emb, (0, 0, 0, length - h_emb.shape[1]))])
+            t_valid = torch.cat([torch.nn.functional.pad(t_valid, (0, length - t_valid.shape[1])),
+                                 torch.nn.functional.pad(h_valid, (0, length - h_valid.shape[1]))])
+        lam = model.logit_scale_value()
+        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
+        loss = contrastive_loss(z_v2t, z_t2v, positive)
+        if settings.calibration_weight:
+            loss = loss + settings.calibration_weight * calibration_loss(
+                z_v2t, z_t2v, positive, hard, lam, calibration.threshold, settings.calibration_sharpness)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        dist.reduce_gradients(slice_params, full_grad_params)
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()) + list(calibration.parameters()), settings.grad_clip)
+        optimizer.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(max=math.log(100.0))
+        loss_sum += float(loss.detach())
+        loss_n += 1
+        bar.update(1)
+        done = step + 1
+        if done % settings.log_every == 0 or done == settings.steps:
+            bar.set_postfix(loss=f"{loss_sum / loss_n:.3f}", lam=f"{float(lam.detach()):.1f}", epoch=epoch)
+            history.append({"step": done, "loss": loss_sum / loss_n, "lr": optimizer.param_groups[0]["lr"]})
+            loss_sum, loss_n = 0.0, 0
+        if val_examples and (done % settings.val_every == 0 or done == settings.steps):
+            if dist.main:
+                last_val = evaluate(model, val_examples, val_features, seed=seed)
+                history.append({"step": done, "val": last_val})
+                bar.write(f"step {done}: " + ", ".join(f"{k} {v:.4f}" for k, v in last_val.items()), file=sys.stderr)
+            dist.barrier()
+        if done % settings.checkpoint_every == 0 or done == settings.steps:
+            if dist.main:
+                save_training_state(ckpt_dir, model, optimizer, calibration, {"step": done, "history": history, "seed": seed})
+            dist.barrier()
+    bar.close()
+    if dist.main:
+        from ..models.checkpoints import save_own
+
+        if not last_val and val_examples:
+            last_val = evaluate(model, val_examples, val_features, seed=seed)
+        model.annotate(
+            training={"seed": seed, "settings": asdict(settings), "train_examples": len(train_examples),
+                      "val_examples": len(val_examples), "processes": dist.world, **(run_info or {})},
+            validation=last_val,
+        )
+        save_own(model, out_dir / "model.safetensors")
+        timing = {"cache_seconds": round(t_cache, 1), "total_seconds": round(time.time() - t_start, 1)}
+        with atomic_write(out_dir / "history.json") as handle:
+            json.dump({"history": history, "validation": last_val, "timing": timing}, handle, indent=1)
+    dist.barrier()
+    return last_val
