@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "extract",
     "extract_poses",
     "train",
+    "synth",
 ]
 
 
