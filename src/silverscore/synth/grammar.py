@@ -29,7 +29,7 @@ from .lexicon import DAYS, MONTHS, NUMBER_WORDS, TENS_WORDS, VOCABULARY
 NEGATION_STYLES = ("both", "sign", "headshake")
 KINDS = ("weather", "activity", "transfer", "quantity", "price", "appointment", "social", "compound")
 #: Sampling weights of the frame kinds: a domain with heavy shared vocabulary (weather, daily life).
-KIND_WEIGHTS = (0.25, 0.22, 0.17, 0.07, 0.06, 0.09, 0.06, 0.08)
+KIND_WEIGHTS = (0.32, 0.2, 0.15, 0.05, 0.05, 0.08, 0.05, 0.10)
 
 # Complement class of each activity verb: which categories can follow it.
 VERB_COMPLEMENTS: dict[str, list[str] | None] = {
@@ -80,13 +80,26 @@ def number_glosses(n: int) -> list[str]:
 
 
 # --- sampling -------------------------------------------------------------------------------------
+# Choices follow a Zipf law over each list's order: a few words (TOMORROW, RAIN, NORTH, MARY) are
+# frequent, as in real domains, so random pairs of sentences often share signs and a metric cannot
+# tell right from wrong by spotting a single sign.
+ZIPF_EXPONENT = 1.35
+_ZIPF_WEIGHTS: dict[tuple, list[float]] = {}
+
+
+def _zipf(rng: random.Random, options: list, exponent: float = ZIPF_EXPONENT):
+    key = (len(options), exponent)
+    if key not in _ZIPF_WEIGHTS:
+        _ZIPF_WEIGHTS[key] = [1.0 / (k + 1) ** exponent for k in range(len(options))]
+    return rng.choices(options, weights=_ZIPF_WEIGHTS[key])[0]
+
 
 def _time(rng: random.Random, allow_days: bool = True) -> list[str]:
     r = rng.random()
-    if allow_days and r < 0.25:
-        day = rng.choice(DAYS)
+    if allow_days and r < 0.15:
+        day = _zipf(rng, DAYS)
         return [day, rng.choice(VOCABULARY["part_of_day"][:3])] if rng.random() < 0.3 else [day]
-    word = rng.choice(VOCABULARY["time"])
+    word = _zipf(rng, VOCABULARY["time"], 1.7)
     if word in en.TIME_WITH_PART and rng.random() < 0.35:
         return [word, rng.choice(list(en.TIME_WITH_PART[word]))]
     return [word]
@@ -99,19 +112,19 @@ def _neg(rng: random.Random, p: float) -> tuple[bool, str]:
 
 
 def _weather(rng: random.Random, with_time: bool = True, region_required: bool = False) -> dict:
-    frame = {"kind": "weather", "time": _time(rng) if with_time and rng.random() < 0.85 else [],
-             "region": rng.choice(VOCABULARY["region"]) if region_required or rng.random() < 0.85 else None,
+    frame = {"kind": "weather", "time": _time(rng) if with_time and rng.random() < 0.92 else [],
+             "region": _zipf(rng, VOCABULARY["region"], 1.5) if region_required or rng.random() < 0.85 else None,
              "phen": None, "wadj": None, "tadj": None, "temp": None}
     r = rng.random()
     if r < 0.75:
-        frame["phen"] = rng.choice(VOCABULARY["weather"])
+        frame["phen"] = _zipf(rng, VOCABULARY["weather"], 1.4)
         adjs = [a for a, ok in WEATHER_ADJ_OK.items() if frame["phen"] in ok]
         if adjs and rng.random() < 0.4:
             frame["wadj"] = rng.choice(adjs)
         if rng.random() < 0.2:
-            frame["tadj"] = rng.choice(VOCABULARY["temp_adj"])
+            frame["tadj"] = _zipf(rng, VOCABULARY["temp_adj"])
     else:
-        frame["tadj"] = rng.choice(VOCABULARY["temp_adj"])
+        frame["tadj"] = _zipf(rng, VOCABULARY["temp_adj"])
     if rng.random() < (0.3 if frame["phen"] else 0.5):
         cold = frame["phen"] in ("SNOW", "FROST", "ICE", "HAIL") or frame["tadj"] in ("COLD", "FREEZING", "COOL")
         hot = frame["tadj"] in ("WARM", "HOT", "HUMID", "MILD")
@@ -122,48 +135,51 @@ def _weather(rng: random.Random, with_time: bool = True, region_required: bool =
 
 def _complement(verb: str, rng: random.Random) -> str | None:
     cls = rng.choice(VERB_COMPLEMENTS[verb])
-    return None if cls is None else rng.choice(COMPLEMENT_CLASSES[cls])
+    return None if cls is None else _zipf(rng, COMPLEMENT_CLASSES[cls])
 
 
 def _activity(rng: random.Random) -> dict:
-    verb = rng.choice(ACTIVITY_VERBS)
+    verb = _zipf(rng, ACTIVITY_VERBS)
     comp = _complement(verb, rng)
     mod = None
     if comp in MODIFIABLE and rng.random() < 0.3:
         mod = rng.choice(VOCABULARY["color"] + VOCABULARY["object_adj"])
-    frame = {"kind": "activity", "time": _time(rng) if rng.random() < 0.7 else [],
-             "person": rng.choice(PERSONS), "verb": verb, "comp": comp, "mod": mod}
+    frame = {"kind": "activity", "time": _time(rng) if rng.random() < 0.9 else [],
+             "person": _zipf(rng, PERSONS), "verb": verb, "comp": comp, "mod": mod}
     frame["neg"], frame["neg_style"] = _neg(rng, 0.25)
     return frame
 
 
 def _transfer(rng: random.Random) -> dict:
-    agent, recipient = rng.sample(PERSONS, 2)
+    agent = _zipf(rng, PERSONS)
+    recipient = agent
+    while recipient == agent:
+        recipient = _zipf(rng, PERSONS)
     with_object = rng.random() < 0.55
     verb = rng.choice(OBJECT_VERBS if with_object else PLAIN_DIR_VERBS)
-    obj = rng.choice(VOCABULARY["object"]) if with_object else None
+    obj = _zipf(rng, VOCABULARY["object"]) if with_object else None
     mod = rng.choice(VOCABULARY["color"] + VOCABULARY["object_adj"]) if obj and rng.random() < 0.25 else None
-    frame = {"kind": "transfer", "time": _time(rng) if rng.random() < 0.6 else [],
+    frame = {"kind": "transfer", "time": _time(rng) if rng.random() < 0.85 else [],
              "agent": agent, "recipient": recipient, "verb": verb, "obj": obj, "mod": mod}
     frame["neg"], frame["neg_style"] = _neg(rng, 0.2)
     return frame
 
 
 def _quantity(rng: random.Random) -> dict:
-    return {"kind": "quantity", "person": rng.choice(PERSONS), "thing": rng.choice(COUNTABLE),
+    return {"kind": "quantity", "person": _zipf(rng, PERSONS), "thing": _zipf(rng, COUNTABLE),
             "count": rng.choice([2, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 20, 24, 30])}
 
 
 def _price(rng: random.Random) -> dict:
-    return {"kind": "price", "thing": rng.choice(PRICED), "count": rng.randint(2, 99),
+    return {"kind": "price", "thing": _zipf(rng, PRICED), "count": rng.randint(2, 99),
             "currency": rng.choice(["EURO", "DOLLAR"])}
 
 
 def _appointment(rng: random.Random) -> dict:
-    frame = {"kind": "appointment", "event": rng.choice(VOCABULARY["event"]), "day": None,
+    frame = {"kind": "appointment", "event": _zipf(rng, VOCABULARY["event"]), "day": None,
              "month": None, "hour": None}
     if rng.random() < 0.7:
-        frame["day"] = rng.choice(DAYS)
+        frame["day"] = _zipf(rng, DAYS)
         if rng.random() < 0.6:
             frame["hour"] = rng.randint(1, 12)
     else:
@@ -174,7 +190,7 @@ def _appointment(rng: random.Random) -> dict:
 
 def _social(rng: random.Random) -> dict:
     if rng.random() < 0.2:
-        return {"kind": "social", "phrase": "my_name", "name": rng.choice(VOCABULARY["name"])}
+        return {"kind": "social", "phrase": "my_name", "name": _zipf(rng, VOCABULARY["name"])}
     return {"kind": "social", "phrase": rng.choice(sorted(en.SOCIAL)), "name": None}
 
 
@@ -182,7 +198,7 @@ def _compound(rng: random.Random) -> dict:
     first = _weather(rng, with_time=True, region_required=True)
     second = _weather(rng, with_time=False, region_required=True)
     while second["region"] == first["region"]:
-        second["region"] = rng.choice(VOCABULARY["region"])
+        second["region"] = _zipf(rng, VOCABULARY["region"], 1.5)
     return {"kind": "compound", "parts": [first, second]}
 
 
@@ -444,13 +460,16 @@ def _weather_english(frame: dict, rng: random.Random, tense: str | None = None, 
                                        f"{rng.choice(en.REGION[region][1])} {be} {adjective}"]))
     if frame["temp"] is not None:
         n = rng.choice(en.number_surfaces(frame["temp"]))
+        if abs(frame["temp"]) == 1:
+            n = n.replace("degrees", "degree")
+        unit = "degree" if abs(frame["temp"]) == 1 else "degrees"
         if clauses:
-            clauses.append(rng.choice([f"with temperatures around {n} degrees", f"with {n} degrees",
-                                       f"at about {n} degrees"]))
+            clauses.append(rng.choice([f"with temperatures around {n} {unit}", f"with {n} {unit}",
+                                       f"at about {n} {unit}"]))
         else:
             reach = {"future": "will reach", "past": "reached", "progressive": "are at", "present": "reach"}[tense]
             where = f" {rng.choice(en.REGION[region][0])}" if region else ""
-            clauses.append(f"temperatures {reach} {n} degrees{where}")
+            clauses.append(f"temperatures {reach} {n} {unit}{where}")
     text = clauses[0]
     for extra in clauses[1:]:
         joiner = " " if extra.startswith(("with", "at about")) else rng.choice([" and ", ", and "])
