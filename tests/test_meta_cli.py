@@ -119,3 +119,17 @@ def test_outputs_and_report(tmp_path, capsys):
 def test_report_of_empty_folder_is_a_user_error(tmp_path, capsys):
     code, _, err = _run(capsys, "report", str(tmp_path))
     assert code == 2 and "no experiment sections" in err
+
+
+def test_vectorised_bootstrap_replicates_equal_scipy():
+    from silverscore.meta.analyses import bootstrap_correlations
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, 40).astype(float)  # ties, as ratings have
+    y = x + rng.normal(size=40)
+    samples = rng.integers(0, 40, size=(15, 40))
+    reps = bootstrap_correlations(x, y, samples)
+    for i, idx in enumerate(samples):
+        assert reps["kendall"][i] == pytest.approx(sps.kendalltau(x[idx], y[idx])[0], abs=1e-12)
+        assert reps["spearman"][i] == pytest.approx(sps.spearmanr(x[idx], y[idx])[0], abs=1e-12)
+        assert reps["pearson"][i] == pytest.approx(sps.pearsonr(x[idx], y[idx])[0], abs=1e-12)

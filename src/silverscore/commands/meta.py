@@ -210,8 +210,11 @@ def run_generalization(args) -> int:
         raise InputError(None, "generalization needs --synth DIR (or a --scores table)")
     from ..meta import synthetic
 
-    models = _named_files(args.models) or None
-    return _print(synthetic.run_generalization(args, args.synth, args.out, models=models, seed=args.seed))
+    models = _named_files(args.models)
+    scorers = {}
+    for name, checkpoint in (models or {"model": args.model}).items():
+        scorers[name] = _scorer(argparse.Namespace(**{**vars(args), "model": checkpoint}))
+    return _print(synthetic.run_generalization(scorers, args.synth, args.out, seed=args.seed))
 
 
 def run_report(args) -> int:
@@ -229,8 +232,7 @@ def run_all(args) -> int:
         raise InputError(None, "meta all needs --synth DIR")
     if not args.out:
         raise InputError(None, "meta all needs --out DIR")
-    summary = synthetic.run_all(_scorer(args), args.synth, args.out, seed=args.seed, paper_dir=args.paper_dir,
-                                scorer_args=args)
+    summary = synthetic.run_all(_scorer(args), args.synth, args.out, seed=args.seed, paper_dir=args.paper_dir)
     return _print(summary)
 
 
