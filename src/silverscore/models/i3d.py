@@ -156,17 +156,13 @@ class InceptionI3d(nn.Module):
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         """Clip features ``B×1024`` for pre-processed clips ``B×3×16×224×224``."""
-        if clips.ndim != 5 or clips.shape[1] != 3:
-            raise ValueError(f"expected clips B x 3 x T x H x W, got shape {tuple(clips.shape)}")
+        if clips.ndim != 5 or tuple(clips.shape[1:]) != (3, WINDOW_FRAMES, CROP_SIZE, CROP_SIZE):
+            raise ValueError(f"expected clips B x 3 x {WINDOW_FRAMES} x {CROP_SIZE} x {CROP_SIZE}, "
+                             f"got shape {tuple(clips.shape)}")
         x = self.trunk(clips)
         # BSL-1K's head pools over (T/8, 7, 7) with stride 1; for the 16×224×224 windows the
-        # checkpoints were trained on that is the whole 2×7×7 map.
+        # checkpoints were trained on that is the whole 2×7×7 map, i.e. one feature per clip.
         x = F.avg_pool3d(x, kernel_size=(WINDOW_FRAMES // 8, 7, 7), stride=(1, 1, 1))
-        if x.shape[2:] != (1, 1, 1):
-            raise ValueError(
-                f"clips of {tuple(clips.shape[2:])} frames x pixels do not pool to one feature; "
-                f"expected {WINDOW_FRAMES} x {CROP_SIZE} x {CROP_SIZE}"
-            )
         return x.flatten(1)
 
 
