@@ -144,7 +144,7 @@ def _sign_core(gloss: str, n: int, amplitude: float, reps: int, signer: Signer,
     jitter_loc = rng.normal(0.0, 0.008, 3)
 
     if sign.movement == DIRECTIONAL:
-        src, dst = direction.split(">")
+        src, _, dst = (direction or "a>b").partition(">")
         start, end = LOCI[src] * scale, LOCI[dst] * scale
         w = 0.5 - 0.5 * np.cos(np.pi * s)
         pos = start[None] + (end - start)[None] * w[:, None]
@@ -152,7 +152,7 @@ def _sign_core(gloss: str, n: int, amplitude: float, reps: int, signer: Signer,
         pos += jitter_loc
     elif sign.movement == POINT:
         neutral = np.array(LOCATIONS["neutral"]) * scale
-        target = LOCI[direction] * scale
+        target = LOCI[direction or "a"] * scale
         w = np.clip(2.5 * s, 0, 1)
         w = 0.5 - 0.5 * np.cos(np.pi * w)
         pos = neutral[None] + 0.55 * (target - neutral)[None] * w[:, None] + jitter_loc
