@@ -80,7 +80,7 @@ def assets(tmp_path_factory):
     return {
         "agnostic": write_bsl5k_checkpoint(root / "bsl5k.pth.tar", seed=1),
         "aware": write_bsl5k_checkpoint(root / "aware.pth.tar", seed=2, classes=1000),
-        "long": write_video(root / "long.mp4", 18, seed=1),            # 3 windows at stride 1
+        "long": write_video(root / "long.mp4", 17, seed=1),            # 2 windows at stride 1
         "short": write_video(root / "short.mp4", 10, 320, 240, seed=2),  # shorter than a window
     }
 
@@ -109,7 +109,8 @@ def reference_preprocess(frame: np.ndarray) -> np.ndarray:
     return crop.transpose(2, 0, 1).astype(np.float32)
 
 
-def reference_features(video: Path, models: list[InceptionI3d], weights: list[float], stride: int = 1) -> np.ndarray:
+def reference_features(video: Path, models: list[InceptionI3d], stride: int = 1) -> list[np.ndarray]:
+    """Per model, ``n × 1024`` float64 features computed one window per forward pass."""
     with av.open(str(video)) as container:
         frames = [reference_preprocess(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
     while len(frames) < 16:
@@ -121,34 +122,40 @@ def reference_features(video: Path, models: list[InceptionI3d], weights: list[fl
         start = j * stride if j * stride + 16 <= count else count - 16
         clip = torch.from_numpy(np.stack(frames[start:start + 16], axis=1))[None]
         with torch.no_grad():
-            outs = [model.eval()(clip)[0].double().numpy() for model in models]
-        rows.append(sum(w * o for w, o in zip(weights, outs)))
-    return np.stack(rows)
+            rows.append([model.eval()(clip)[0].double().numpy() for model in models])
+    return [np.stack([row[k] for row in rows]) for k in range(len(models))]
 
 
-def test_features_equal_straightforward_per_window_computation(assets):
+ALPHA = 0.8
+
+
+@pytest.fixture(scope="module")
+def blended(assets):
+    """Both streams, α = 0.8, two windows in one batch plus a short video."""
+    return extract_features([assets["long"], assets["short"]], assets["agnostic"], assets["aware"], alpha=ALPHA,
+                            stride=1, batch_size=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def short_single(assets):
+    """The agnostic stream alone on the short video (what the runner tests expect in files)."""
+    return extract_features([assets["short"]], assets["agnostic"], alpha=0.3, progress=False)[str(assets["short"])]
+
+
+def test_features_equal_straightforward_per_window_computation(assets, blended, short_single):
     """Done-when: stride 1, a blended pair of streams, batched, and a video shorter than 16 frames."""
-    alpha = 0.8
-    got = extract_features([assets["long"], assets["short"]], assets["agnostic"], assets["aware"], alpha=alpha,
-                           stride=1, batch_size=2, progress=False)
     models = [load_i3d(assets["agnostic"]), load_i3d(assets["aware"])]
-    for key, clips in (("long", 3), ("short", 1)):
-        features = got[str(assets[key])]
+    for key, clips in (("long", 2), ("short", 1)):
+        features = blended[str(assets[key])]
         assert features.dtype == np.float32 and features.shape == (clips, 1024)
-        expected = reference_features(assets[key], models, [alpha, 1 - alpha])
+        agnostic, aware = reference_features(assets[key], models)
+        expected = ALPHA * agnostic + (1 - ALPHA) * aware
         assert np.abs(features - expected).max() <= 1e-5, key
         assert expected.std() > 1e-2  # the comparison is not between two near-zero arrays
-    long = got[str(assets["long"])]
-    assert np.abs(long[0] - long[2]).max() > 1e-3  # windows see different frames
-
-
-def test_single_stream_ignores_alpha_and_stride_moves_last_window(assets):
-    model = load_i3d(assets["agnostic"])
-    got = extract_features([assets["long"]], model, alpha=0.3, stride=4, batch_size=8, progress=False)
-    features = got[str(assets["long"])]
-    # 18 frames, stride 4: windows at 0, then 2 (moved back to end on the last frame).
-    assert features.shape == (2, 1024)
-    assert np.abs(features - reference_features(assets["long"], [model], [1.0], stride=4)).max() <= 1e-5
+        if key == "short":  # one stream: α is ignored
+            assert short_single.shape == (1, 1024) and np.abs(short_single - agnostic).max() <= 1e-5
+    long = blended[str(assets["long"])]
+    assert np.abs(long[0] - long[1]).max() > 1e-3  # windows see different frames
 
 
 @pytest.mark.parametrize("frames, stride, starts", [
@@ -229,7 +236,7 @@ def _bad_videos(folder: Path, good: Path) -> dict[str, str]:
             "huge.mp4": "resolution 640x480 is over the limit", "no_frames.avi": "no decodable frames"}
 
 
-def test_extract_command_writes_resumes_and_reports_bad_videos(assets, tmp_path, capsys):
+def test_extract_command_writes_resumes_and_reports_bad_videos(assets, short_single, tmp_path, capsys):
     videos = tmp_path / "videos"
     (videos / "sub").mkdir(parents=True)
     (videos / "sub" / "short.mp4").write_bytes(assets["short"].read_bytes())
@@ -244,7 +251,7 @@ def test_extract_command_writes_resumes_and_reports_bad_videos(assets, tmp_path,
         line = next(line for line in err.splitlines() if name in line)
         assert word in line, line
     written = np.load(out / "sub" / "short.npy", allow_pickle=False)
-    expected = extract_features([assets["short"]], assets["agnostic"], progress=False)[str(assets["short"])]
+    expected = short_single
     assert written.dtype == np.float32 and np.array_equal(written, expected)
     from silverscore.inputs.safe_pickle import safe_load
 
@@ -282,16 +289,14 @@ def test_extract_command_input_errors(assets, tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------
 # Scoring from videos and from the written files gives identical scores
 # ---------------------------------------------------------------------------------------------
-def test_scores_from_memory_and_from_files_are_identical(assets, tmp_path):
+def test_scores_from_memory_and_from_files_are_identical(assets, blended, tmp_path):
     ckpt = SHARED / "parity" / "tiny_official_ckpt.pt"
     if not ckpt.is_file():
         pytest.skip("../shared/parity/tiny_official_ckpt.pt is absent (fresh clone without shared data)")
     from silverscore.api import Scorer
     from silverscore.extract import write_feature_files
 
-    features = extract_features([assets["long"], assets["short"]], assets["agnostic"], assets["aware"], alpha=0.8,
-                                progress=False)
-    arrays = [features[str(assets["long"])], features[str(assets["short"])]]
+    arrays = [blended[str(assets["long"])], blended[str(assets["short"])]]
     paths = []
     for name, array in zip(("long", "short"), arrays):
         write_feature_files(array, tmp_path / f"{name}.npy", tmp_path / f"{name}.pkl")
@@ -312,32 +317,32 @@ def _torchrun(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
 
 
-def test_torchrun_two_processes_share_the_videos(assets, tmp_path):
+def test_torchrun_two_processes_share_the_videos(assets, short_single, tmp_path):
+    """One launch, 2 ranks: the CLI runner shares the files; extract_features gathers in memory."""
     videos = tmp_path / "videos"
-    for name, frames in (("a", 10), ("b", 12), ("c", 9)):
-        write_video(videos / f"{name}.mp4", frames, 160, 120, seed=frames)
+    videos.mkdir()
+    for name in ("a", "b"):
+        (videos / f"{name}.mp4").write_bytes(assets["short"].read_bytes())
     out = tmp_path / "out"
-    done = _torchrun(["-m", "silverscore.cli", "extract", "--videos", str(videos), "--agnostic-ckpt",
-                      str(assets["agnostic"]), "--out", str(out), "--quiet"], tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stderr.count("extract: 3 written, 0 already done, 0 failed") == 1  # rank 0 reports the total
-    expected = extract_features(sorted(videos.glob("*.mp4")), assets["agnostic"], progress=False)
-    for video, features in expected.items():
-        assert np.array_equal(np.load(out / (Path(video).stem + ".npy")), features)
-
-    # In-memory extraction under torchrun: each rank computes its share, every rank gets all.
-    script = tmp_path / "gather.py"
+    script = tmp_path / "job.py"
     script.write_text(
         "import os, sys, numpy as np\n"
+        "from silverscore.cli import main\n"
         "from silverscore.extract import extract_features\n"
-        "paths = sorted(sys.argv[2:])\n"
-        "got = extract_features(paths, sys.argv[1], progress=False, distributed=True)\n"
+        "videos, ckpt, out = sys.argv[1:4]\n"
+        "code = main(['extract', '--videos', videos, '--agnostic-ckpt', ckpt, '--out', out, '--quiet', '--distributed'])\n"
+        "paths = sorted(os.path.join(videos, n) for n in os.listdir(videos))\n"
+        "got = extract_features(paths, ckpt, progress=False, distributed=True)\n"
         "np.savez(f\"rank{os.environ['RANK']}.npz\", **{os.path.basename(k): v for k, v in got.items()})\n"
+        "sys.exit(code)\n"
     )
-    done = _torchrun([str(script), str(assets["agnostic"]), *map(str, sorted(videos.glob("*.mp4")))], tmp_path)
+    done = _torchrun([str(script), str(videos), str(assets["agnostic"]), str(out)], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    for rank in (0, 1):
+    assert done.stderr.count("extract: 2 written, 0 already done, 0 failed") == 1  # rank 0 reports the total
+    for name in ("a", "b"):
+        assert np.array_equal(np.load(out / f"{name}.npy"), short_single)
+    for rank in (0, 1):  # each rank computed one video and received the other
         with np.load(tmp_path / f"rank{rank}.npz") as gathered:
-            assert sorted(gathered.files) == ["a.mp4", "b.mp4", "c.mp4"]
-            for video, features in expected.items():
-                assert np.array_equal(gathered[Path(video).name], features)
+            assert sorted(gathered.files) == ["a.mp4", "b.mp4"]
+            for name in gathered.files:
+                assert np.array_equal(gathered[name], short_single)
