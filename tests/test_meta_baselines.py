@@ -25,6 +25,16 @@ def test_bleu_keeps_umlauts_as_tokens():
     assert sentence_bleu(["schön grün"], ["schön grün"], 2)[0] == pytest.approx(100.0)
 
 
+def test_13a_tokenization_splits_punctuation():
+    from silverscore.meta.text_baselines import text_baselines
+
+    # tokens: "Yesterday , Mark read ." (5) vs "Yesterday Mark read" (3): 3/5 match, no brevity penalty
+    scores = text_baselines(["Yesterday, Mark read."], ["Yesterday Mark read"], tokenize="13a")
+    assert scores["BLEU-1"][0] == pytest.approx(60.0)
+    # untokenised, "Yesterday," and "read." match nothing: 1/3 ("Mark"), BP = 1
+    assert text_baselines(["Yesterday, Mark read."], ["Yesterday Mark read"], tokenize="none")["BLEU-1"][0] == pytest.approx(100 / 3)
+
+
 def test_rouge_variants_by_hand():
     hyp, ref = "a b c d", "a c d e f"  # LCS = a c d -> P = 3/4, R = 3/5
     p, r = 0.75, 0.6

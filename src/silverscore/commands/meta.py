@@ -29,6 +29,16 @@ def _out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="folder for the JSON result, Markdown section and PNG figures")
 
 
+def _text_baseline_options(parser: argparse.ArgumentParser) -> None:
+    from ..meta.text_baselines import DEFAULT_ROUGE, ROUGE_VARIANTS, TOKENIZATIONS
+
+    parser.add_argument("--tokenize", choices=TOKENIZATIONS, default="13a",
+                        help="tokenization for BLEU/ROUGE-L of --bt texts: 13a (sacrebleu standard, default) or "
+                             "none (already tokenised, as PHOENIX-14T in the paper)")
+    parser.add_argument("--rouge-variant", choices=ROUGE_VARIANTS, default=DEFAULT_ROUGE,
+                        help=f"ROUGE-L variant (default {DEFAULT_ROUGE}: the one that reproduces the paper's column)")
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
     from .score import add_model_options
 
@@ -112,7 +122,8 @@ def run_discrimination(args) -> int:
         ref_poses = resolve_hypotheses(args.ref_poses, [Reference(i, t) for i, t in zip(ids, texts)], (".pose", ".npy", ".npz"))
     return _print(runners.discrimination_with_model(scorer, hyps, texts, ids, seed=args.seed, pairs_file=args.pairs,
                                                     save_pairs_to=args.save_pairs, back_translations=bts,
-                                                    reference_poses=ref_poses, out_dir=args.out))
+                                                    reference_poses=ref_poses, out_dir=args.out,
+                                                    rouge_variant=args.rouge_variant, tokenize=args.tokenize))
 
 
 def _run_robustness(args, kind: str) -> int:
@@ -132,7 +143,8 @@ def _run_robustness(args, kind: str) -> int:
         raise InputError(None, f"--rewritten FILE is needed: the rewritten reference of every id (JSONL/TSV/CSV with id, text)")
     rewritten = _read_aligned_texts(args.rewritten, ids, "rewritten reference")
     bts = {name: _read_aligned_texts(path, ids, "back-translation") for name, path in _named_files(args.bt).items()}
-    return _print(runners.robustness_with_model(scorer, hyps, texts, rewritten, kind, bts, args.out))
+    return _print(runners.robustness_with_model(scorer, hyps, texts, rewritten, kind, bts, args.out,
+                                                rouge_variant=args.rouge_variant, tokenize=args.tokenize))
 
 
 def run_reorder(args) -> int:
@@ -260,6 +272,7 @@ def register(subparsers) -> None:
     p.add_argument("--save-pairs", help="save the random pairs (JSON) to reuse them for another metric or model")
     p.add_argument("--bt", action="append", help="back-translations [NAME=]FILE (id, text) for the text baselines; repeatable")
     p.add_argument("--ref-poses", help="folder of reference poses <id>.pose for the DTW baseline")
+    _text_baseline_options(p)
     _out(p)
     p.set_defaults(func=run_discrimination)
 
@@ -272,6 +285,7 @@ def register(subparsers) -> None:
         p.add_argument("--rewritten", help="with --scores: column of scores against the rewritten references; "
                                            "with a model: file of rewritten references (id, text)")
         p.add_argument("--bt", action="append", help="back-translations [NAME=]FILE for the text baselines; repeatable")
+        _text_baseline_options(p)
         _out(p)
         p.set_defaults(func=func)
 

@@ -124,7 +124,7 @@ def resolve_pairs(n_items: int, seed: int, pairs_file=None, save_to=None, ids=No
 
 
 def baseline_series(back_translations: Mapping[str, Sequence[str]], texts: Sequence[str], pairs: np.ndarray,
-                    rouge_variant: str = DEFAULT_ROUGE) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                    rouge_variant: str = DEFAULT_ROUGE, tokenize: str = "13a") -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Text baselines on the correct pairs (bt_k, text_k) and random pairs (bt_i, text_j).
 
     ``back_translations``: system name → back-translation of video k (aligned with ``texts``);
@@ -134,8 +134,8 @@ def baseline_series(back_translations: Mapping[str, Sequence[str]], texts: Seque
     for system, bt in back_translations.items():
         if len(bt) != len(texts):
             raise InputError(None, f"back-translations {system!r}: {len(bt)} lines for {len(texts)} references")
-        correct = text_baselines(list(bt), list(texts), rouge_variant)
-        random = text_baselines([bt[i] for i, _ in pairs], [texts[j] for _, j in pairs], rouge_variant)
+        correct = text_baselines(list(bt), list(texts), rouge_variant, tokenize)
+        random = text_baselines([bt[i] for i, _ in pairs], [texts[j] for _, j in pairs], rouge_variant, tokenize)
         suffix = "" if len(back_translations) == 1 else f" [{system}]"
         for metric in correct:
             series[metric + suffix] = (correct[metric], random[metric])
@@ -154,13 +154,13 @@ def dtw_series(generated: Sequence, reference_poses: Sequence, pairs: np.ndarray
 def discrimination_with_model(scorer, hyps: Sequence, texts: Sequence[str], ids: Sequence[str], seed: int = 0,
                               pairs_file=None, save_pairs_to=None, back_translations=None, reference_poses=None,
                               out_dir=None, rouge_variant: str = DEFAULT_ROUGE, name: str = "discrimination",
-                              title: str = "Correct vs random") -> dict:
+                              title: str = "Correct vs random", tokenize: str = "13a") -> dict:
     """SiLVERScore correct vs random, plus the baselines on the same pairs when their inputs are given."""
     pairs = resolve_pairs(len(texts), seed, pairs_file, save_pairs_to, list(ids))
     loaded = scoring.preload(scorer, hyps)
     series = {"SiLVERScore": scoring.score_correct_and_random(scorer, loaded, texts, pairs)}
     if back_translations:
-        series.update(baseline_series(back_translations, texts, pairs, rouge_variant))
+        series.update(baseline_series(back_translations, texts, pairs, rouge_variant, tokenize))
     if reference_poses is not None:
         series["-DTW-MJE"] = dtw_series(loaded, reference_poses, pairs)
     signature = f"{scorer.signature}|meta:{name}|pairs-seed:{'file' if pairs_file else seed}|bins:50"
@@ -169,13 +169,14 @@ def discrimination_with_model(scorer, hyps: Sequence, texts: Sequence[str], ids:
 
 
 def robustness_with_model(scorer, hyps: Sequence, texts: Sequence[str], rewritten: Sequence[str], kind: str = "reorder",
-                          back_translations=None, out_dir=None, rouge_variant: str = DEFAULT_ROUGE) -> dict:
+                          back_translations=None, out_dir=None, rouge_variant: str = DEFAULT_ROUGE,
+                          tokenize: str = "13a") -> dict:
     """S(video_k, text_k) vs S(video_k, rewritten_k), plus text baselines when back-translations are given."""
     loaded = scoring.preload(scorer, hyps)
     series = {"SiLVERScore": (scoring.score_paired(scorer, loaded, texts), scoring.score_paired(scorer, loaded, rewritten))}
     for system, bt in (back_translations or {}).items():
-        original = text_baselines(list(bt), list(texts), rouge_variant)
-        changed = text_baselines(list(bt), list(rewritten), rouge_variant)
+        original = text_baselines(list(bt), list(texts), rouge_variant, tokenize)
+        changed = text_baselines(list(bt), list(rewritten), rouge_variant, tokenize)
         suffix = "" if len(back_translations) == 1 else f" [{system}]"
         for metric in original:
             series[metric + suffix] = (original[metric], changed[metric])

@@ -20,6 +20,7 @@ through one :class:`SynthSession`, which reads each pose once and never scores t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -167,6 +168,7 @@ class SynthSession:
     root: Path
     seed: int = 0
     rouge_variant: str = DEFAULT_ROUGE
+    tokenize: str = "13a"  # the synthetic English is raw text with punctuation
     _poses: dict = field(default_factory=dict)
     _scores: dict = field(default_factory=dict)
 
@@ -233,8 +235,8 @@ def _system_metrics(session: SynthSession, system: SynthSystem, pairs: np.ndarra
     ref_poses = [test.poses[t] for t in test_rows]
     series = {"SiLVERScore": (session.score(gen, refs),
                               session.score([gen[i] for i, _ in pairs], [refs[j] for _, j in pairs]))}
-    correct = text_baselines(bt, refs, session.rouge_variant)
-    random = text_baselines([bt[i] for i, _ in pairs], [refs[j] for _, j in pairs], session.rouge_variant)
+    correct = text_baselines(bt, refs, session.rouge_variant, session.tokenize)
+    random = text_baselines([bt[i] for i, _ in pairs], [refs[j] for _, j in pairs], session.rouge_variant, session.tokenize)
     for metric in correct:
         series[f"{metric} (oracle BT)"] = (correct[metric], random[metric])
     if with_dtw:
@@ -294,28 +296,34 @@ def _append_system_table(out_dir, name: str, result: dict, by_system: dict) -> N
         handle.write(head.rstrip() + "\n" + table + (sep + tail if sep else ""))
 
 
+def _words(text: str) -> list[str]:
+    """Lower-cased word tokens without punctuation ("Yesterday," → "yesterday")."""
+    return re.findall(r"[\w']+", text.lower())
+
+
 def _rewrites(test: SynthTestSet, kind: str) -> tuple[list[int], list[str]]:
     """Items that have a rewrite and the rewritten reference of each.
 
-    ``paraphrase``: the first listed paraphrase. ``reorder``: the paraphrase whose words are the
-    same multiset as the reference's (a pure reordering) if there is one, else the paraphrase
-    sharing the most words – the closest the manifest has to the paper's LLM reordering.
+    ``reorder``: the paraphrase whose words are the same multiset as the reference's (a pure
+    reordering) if there is one, else the one sharing the most words – the closest the manifest
+    has to the paper's LLM reordering. ``paraphrase``: the one sharing the fewest words (the
+    strongest surface change of the same meaning), so the two experiments differ.
     """
     items, texts = [], []
     for k, row in enumerate(test.rows):
         options = [p for p in (row.get("paraphrases") or []) if isinstance(p, str) and p.strip() and p != test.texts[k]]
         if not options:
             continue
+        words = _words(test.texts[k])
+
+        def shared(p):
+            other = _words(p)
+            return sum(min(words.count(w), other.count(w)) for w in set(other)) - abs(len(other) - len(words))
+
         if kind == "paraphrase":
-            choice = options[0]
+            choice = min(options, key=shared)
         else:
-            words = sorted(test.texts[k].lower().split())
-
-            def shared(p):
-                other = p.lower().split()
-                return sum(min(words.count(w), other.count(w)) for w in set(other)) - abs(len(other) - len(words))
-
-            exact = [p for p in options if sorted(p.lower().split()) == words]
+            exact = [p for p in options if sorted(_words(p)) == sorted(words)]
             choice = exact[0] if exact else max(options, key=shared)
         items.append(k)
         texts.append(choice)
@@ -343,7 +351,7 @@ def run_robustness(scorer, root, out_dir=None, kind: str = "reorder", seed: int 
             orig = [originals[n] for n in keep]
             rew = [rewritten[n] for n in keep]
             series[f"SiLVERScore [{best.name}]"] = (session.score(gen, orig), session.score(gen, rew))
-            a, b = text_baselines(bt, orig, session.rouge_variant), text_baselines(bt, rew, session.rouge_variant)
+            a, b = text_baselines(bt, orig, session.rouge_variant, session.tokenize), text_baselines(bt, rew, session.rouge_variant, session.tokenize)
             for metric in a:
                 series[f"{metric} (oracle BT) [{best.name}]"] = (a[metric], b[metric])
     extra = {"n": len(items), "best_system": best.name if best else None,
@@ -392,8 +400,8 @@ def run_hard_negatives(scorer, root, out_dir=None, seed: int = 0) -> dict:
         video_negative[name] = session.score([r["pose_path"] for r in rows], ref_texts)
         text_correct[name] = correct
         text_negative[name] = session.score([test.poses[k] for k in src], [r["text"] for r in rows])
-        oracle_correct = text_baselines(ref_texts, ref_texts, session.rouge_variant)
-        oracle_negative = text_baselines([r["text"] for r in rows], ref_texts, session.rouge_variant)
+        oracle_correct = text_baselines(ref_texts, ref_texts, session.rouge_variant, session.tokenize)
+        oracle_negative = text_baselines([r["text"] for r in rows], ref_texts, session.rouge_variant, session.tokenize)
         for metric in oracle_correct:
             c, n = text_metric_sets.setdefault(f"{metric} (oracle BT)", ({}, {}))
             c[name], n[name] = oracle_correct[metric], oracle_negative[metric]
@@ -426,7 +434,7 @@ def run_ranking(scorer, root, out_dir=None, seed: int = 0, n_boot: int = 1000, n
         rows = [by_id[i] for i in ids]
         gen = [system.poses[r] for r in rows]
         series.setdefault("SiLVERScore", {})[system.name] = session.score(gen, refs)
-        for metric, values in text_baselines([system.signed_texts[r] for r in rows], refs, session.rouge_variant).items():
+        for metric, values in text_baselines([system.signed_texts[r] for r in rows], refs, session.rouge_variant, session.tokenize).items():
             series.setdefault(f"{metric} (oracle BT)", {})[system.name] = values
         series.setdefault("-DTW-MJE", {})[system.name] = dtw_scores([session.pose(p) for p in gen], ref_poses)
     quality = {s.name: s.quality for s in systems}
@@ -452,7 +460,7 @@ def run_correlation(scorer, root, out_dir=None, seed: int = 0, n_boot: int = 100
         return None
     human = np.asarray(ratings, dtype=np.float64)
     series = {"SiLVERScore": (session.score(gen, refs), human)}
-    for metric, values in text_baselines(bt, refs, session.rouge_variant).items():
+    for metric, values in text_baselines(bt, refs, session.rouge_variant, session.tokenize).items():
         series[f"{metric} (oracle BT)"] = (values, human)
     return experiments.correlation_experiment(series, _signature(session, "correlation", boot=n_boot), out_dir=out_dir,
                                               n_boot=n_boot, seed=session.seed,

@@ -18,7 +18,7 @@ reproduces the authors' released columns exactly (see docs/meta.md):
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from rouge_score import rouge_scorer, tokenizers
@@ -27,6 +27,7 @@ from sacrebleu.metrics import BLEU, CHRF
 ROUGE_VARIANTS = ("rougeL", "rougeL-ws", "rougeL-slt")
 DEFAULT_ROUGE = "rougeL-slt"
 BLEU_ORDERS = (1, 2, 3, 4)
+TOKENIZATIONS = ("none", "13a")
 
 
 class _WhitespaceTokenizer(tokenizers.Tokenizer):
@@ -47,11 +48,24 @@ def _check_lengths(hyps: Sequence[str], refs: Sequence[str]) -> None:
         raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references")
 
 
-def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], order: int = 4) -> np.ndarray:
+def pretokenize(texts: Sequence[str], tokenize: str) -> list[str]:
+    """``none``: texts as given (already tokenised, like PHOENIX-14T); ``13a``: sacrebleu's
+    standard tokenizer (splits punctuation), for raw sentences such as the synthetic English."""
+    if tokenize == "none":
+        return list(texts)
+    if tokenize == "13a":
+        from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+        tokenizer = Tokenizer13a()
+        return [tokenizer(t) for t in texts]
+    raise ValueError(f"unknown tokenization {tokenize!r}; choose from {', '.join(TOKENIZATIONS)}")
+
+
+def sentence_bleu(hyps: Sequence[str], refs: Sequence[str], order: int = 4, tokenize: str = "none") -> np.ndarray:
     """Per-sentence BLEU-``order`` (0–100), the paper's configuration."""
     _check_lengths(hyps, refs)
     _quiet_sacrebleu()
-    bleu = BLEU(max_ngram_order=order, effective_order=False, smooth_method="none", tokenize="none")
+    bleu = BLEU(max_ngram_order=order, effective_order=False, smooth_method="none", tokenize=tokenize)
     return np.asarray([bleu.sentence_score(h, [r]).score for h, r in zip(hyps, refs)], dtype=np.float64)
 
 
@@ -86,16 +100,15 @@ def sentence_rouge_l(hyps: Sequence[str], refs: Sequence[str], variant: str = DE
     return np.asarray(out, dtype=np.float64)
 
 
-def text_metric_functions(rouge_variant: str = DEFAULT_ROUGE) -> dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]]:
-    """Name → per-sentence metric function, in report order."""
-    functions: dict[str, Callable] = {}
-    for order in BLEU_ORDERS:
-        functions[f"BLEU-{order}"] = lambda h, r, order=order: sentence_bleu(h, r, order)
-    functions["chrF"] = sentence_chrf
-    functions["ROUGE-L"] = lambda h, r: sentence_rouge_l(h, r, rouge_variant)
-    return functions
+def text_baselines(hyps: Sequence[str], refs: Sequence[str], rouge_variant: str = DEFAULT_ROUGE,
+                   tokenize: str = "none") -> dict[str, np.ndarray]:
+    """Every text baseline on (hyp k, ref k) pairs: name → per-sentence scores, report order.
 
-
-def text_baselines(hyps: Sequence[str], refs: Sequence[str], rouge_variant: str = DEFAULT_ROUGE) -> dict[str, np.ndarray]:
-    """Every text baseline on (hyp k, ref k) pairs: name → per-sentence scores."""
-    return {name: fn(hyps, refs) for name, fn in text_metric_functions(rouge_variant).items()}
+    ``tokenize`` applies to BLEU and ROUGE-L (chrF works on characters and needs none).
+    """
+    _check_lengths(hyps, refs)
+    tok_hyps, tok_refs = pretokenize(hyps, tokenize), pretokenize(refs, tokenize)
+    scores = {f"BLEU-{order}": sentence_bleu(tok_hyps, tok_refs, order) for order in BLEU_ORDERS}
+    scores["chrF"] = sentence_chrf(hyps, refs)
+    scores["ROUGE-L"] = sentence_rouge_l(tok_hyps, tok_refs, rouge_variant)
+    return scores
