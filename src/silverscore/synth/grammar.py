@@ -437,6 +437,9 @@ def _weather_english(frame: dict, rng: random.Random, tense: str | None = None, 
                  "present": "there are" if plural else "there is"}[tense]
         if negated:
             options.append(f"{there} no {noun} {pp}".strip())
+            if tense == "future":
+                options.append(f"no {noun} {'are' if plural else 'is'} expected {pp}".strip())
+                options.append(f"we will not see any {noun} {pp}".strip())
             if region:
                 get = {"future": "will not get any", "past": "did not get any",
                        "progressive": "is not getting any", "present": "does not get any"}[tense]
@@ -449,15 +452,21 @@ def _weather_english(frame: dict, rng: random.Random, tense: str | None = None, 
                 options.append(f"{npr} {get} {noun}")
             if tense == "future":
                 options.append(f"{noun} {'are' if plural else 'is'} expected {pp}".strip())
+                options.append(f"we can expect {noun} {pp}".strip())
         clauses.append(rng.choice(options))
     if frame["tadj"]:
         adjective = rng.choice(en.TEMP_ADJ[frame["tadj"]])
         be = _be(tense, False, rng)
-        if frame["phen"] or not region:
-            clauses.append(f"it {be} {adjective}")
+        where = f" {rng.choice(en.REGION[region][0])}" if region else ""
+        if frame["phen"]:
+            clauses.append(rng.choice([f"it {be} {adjective}", f"the weather {be} {adjective}"]))
         else:
-            clauses.append(rng.choice([f"it {be} {adjective} {rng.choice(en.REGION[region][0])}",
-                                       f"{rng.choice(en.REGION[region][1])} {be} {adjective}"]))
+            options = [f"it {be} {adjective}{where}", f"the weather {be} {adjective}{where}"]
+            if region:
+                options.append(f"{rng.choice(en.REGION[region][1])} {be} {adjective}")
+            if tense == "future":
+                options.append(f"{adjective} weather is expected{where}")
+            clauses.append(rng.choice(options))
     if frame["temp"] is not None:
         n = rng.choice(en.number_surfaces(frame["temp"]))
         if abs(frame["temp"]) == 1:
@@ -491,11 +500,10 @@ def _activity_english(frame: dict, rng: random.Random) -> str:
         obj = _noun_phrase(comp, frame["mod"], rng)
     clause = f"{vp} {obj}".strip()
     time = _time_phrase(frame["time"], rng)
-    if rng.random() < 0.15:
+    if rng.random() < 0.2:
         tail = f"{clause} {time}".strip() if time else clause
-        who = "who" if frame["person"] in PERSONS else "that"
         be = "was" if tense == "past" else "is"
-        return f"it {be} {subject} {who} {tail}"
+        return rng.choice([f"it {be} {subject} who {tail}", f"{subject} {be} the one who {tail}"])
     return _place_time(f"{subject} {clause}", time, rng)
 
 

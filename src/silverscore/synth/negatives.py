@@ -77,7 +77,9 @@ def _valid_substitute(frame: dict, key: str, index: int | None, new: str) -> boo
         return any(c and frame["comp"] in COMPLEMENT_CLASSES[c] and new in COMPLEMENT_CLASSES[c]
                    for c in VERB_COMPLEMENTS[frame["verb"]])
     if kind == "transfer" and key in ("agent", "recipient"):
-        return new not in (frame["agent"], frame["recipient"])
+        # Keep the referents' alphabetical order, so only this one sign changes (not the loci).
+        other = frame["recipient"] if key == "agent" else frame["agent"]
+        return new != other and (new < other) == (frame[key] < other)
     if kind == "transfer" and key == "verb":
         return (frame["obj"] is not None) == (new in OBJECT_VERBS)
     if kind == "quantity" and key == "thing":
