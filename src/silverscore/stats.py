@@ -8,7 +8,6 @@ reproducible and the seed goes into the signature.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -21,6 +20,8 @@ def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0, level: float = 0.95)
     if values.size < 2 or np.all(values == values[0]):
         mean = float(values.mean()) if values.size else float("nan")
         return mean, mean
+    from scipy import stats as sps  # imported here: scipy.stats costs ~1 s of start-up
+
     result = sps.bootstrap(
         (values,), np.mean, n_resamples=n_boot, confidence_level=level, method="percentile", random_state=_rng(seed)
     )
