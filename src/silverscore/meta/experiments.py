@@ -129,16 +129,25 @@ def ranking_experiment(series: Mapping[str, Mapping[str, np.ndarray]], quality: 
               **{k: v for k, v in metrics[primary].items() if k != "kendall_tau"}, "metrics": metrics,
               "signature": signature, "seed": seed, **(extra or {})}
     names = list(metrics[primary]["systems"])
-    rows = [[metric, fmt(stats["kendall_tau"], 3)] + [fmt(stats["systems"][n]["corpus_score"], 2) for n in names]
-            + [f"{sum(e.get('correct_order', False) for e in stats['neighbours'])}/{len(stats['neighbours'])}"]
+    rows = [[metric, fmt(stats["kendall_tau"], 3),
+             f"{sum(e.get('correct_order', False) for e in stats['neighbours'])}/{len(stats['neighbours'])}",
+             f"{sum(e.get('correct_order', False) and e.get('randomization_p', 1) < 0.05 for e in stats['neighbours'])}"
+             f"/{len(stats['neighbours'])}"]
             for metric, stats in metrics.items()]
-    sig_rows = [[metric, f"{e['worse']} < {e['better']}", fmt(e.get("mean_diff"), 3), fmt(e.get("bootstrap_p"), 4),
-                 fmt(e.get("randomization_p"), 4)] for metric, stats in metrics.items() for e in stats["neighbours"]]
-    markdown = ("## ranking\n\nCorpus score of each simulated system (ordered by known quality) and Kendall τ "
-                "with that quality; neighbours = systems adjacent in quality, told apart in the right order.\n\n"
-                + markdown_table(["metric", "τ", *names, "neighbours ordered"], rows)
-                + "\nPaired tests between neighbours (better − worse):\n\n"
-                + markdown_table(["metric", "pair", "mean diff", "bootstrap p", "randomization p"], sig_rows))
+    system_rows = [[n, fmt(quality[n], 3)] + [fmt(stats["systems"][n]["corpus_score"], 2) for stats in metrics.values()]
+                   for n in names]
+    sig_rows = [[f"{e['worse']} < {e['better']}"] + [fmt(next((x.get("randomization_p") for x in stats["neighbours"]
+                                                               if x["worse"] == e["worse"]), None), 4)
+                                                     for stats in metrics.values()]
+                for e in metrics[primary]["neighbours"]]
+    markdown = ("## ranking\n\nCorpus score of each system against its known quality: Kendall τ, and how many "
+                "neighbouring systems (adjacent in quality) each metric puts in the right order (and significantly "
+                "so, approximate randomization p < 0.05).\n\n"
+                + markdown_table(["metric", "Kendall τ", "neighbours in order", "…significant"], rows)
+                + "\nCorpus scores (systems from worst to best known quality):\n\n"
+                + markdown_table(["system", "quality", *metrics], system_rows)
+                + "\nApproximate-randomization p between neighbours:\n\n"
+                + markdown_table(["pair", *metrics], sig_rows))
     figures = []
     if out_dir is not None:
         corpus = {m: [s["systems"][n]["corpus_score"] for n in names] for m, s in metrics.items()}
