@@ -1,14 +1,28 @@
 """The command line: outputs, one-line errors with exit code 2, no partial files, compare."""
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from silverscore.cli import main
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "silverscore.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False)
+
+def run_cli(*args):
+    """Run the CLI in this process (fast); returns returncode, stdout and stderr like subprocess."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def run_process(*args):
+    """Run the real console entry point in a separate process."""
+    return subprocess.run([sys.executable, "-m", "silverscore.cli", *map(str, args)], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture
@@ -119,7 +133,7 @@ def test_bad_input_is_one_line_exit_2_and_no_output(corpus, small_ckpt, case, ne
 def test_named_variant_offline(corpus, tmp_path, monkeypatch):
     monkeypatch.setenv("SILVERSCORE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    proc = run_cli("score", "--model", "phoenix", "--hyps", corpus / "feats", "--refs", corpus / "refs.jsonl")
+    proc = run_process("score", "--model", "phoenix", "--hyps", corpus / "feats", "--refs", corpus / "refs.jsonl")
     assert_clean_error(proc, "ph_sota.pth", str(tmp_path / "home"))
 
 
