@@ -38,9 +38,14 @@ from .inputs.video import (CHUNK_FRAMES, DEFAULT_MAX_PIXELS, DEFAULT_MIN_FRAMES,
 from .models.i3d import FEATURE_DIM, WINDOW_FRAMES, InceptionI3d, load_i3d
 from .video import corpus
 
-#: Windows per forward pass by default. On a GPU larger is faster; on a CPU the network is
-#: compute-bound and 4 is as good as any (see docs/video.md for the measurements).
-DEFAULT_BATCH_SIZE = 4
+#: Windows per forward pass by default, per device type. On a GPU a batch fills the device; on
+#: a CPU the convolutions are compute-bound and a larger batch only adds cache misses (batch 1
+#: was fastest in benchmarks/bench_i3d.py; see docs/video.md).
+DEFAULT_BATCH_SIZE = {"cpu": 1, "cuda": 16}
+
+
+def default_batch_size(device: str | torch.device) -> int:
+    return DEFAULT_BATCH_SIZE.get(torch.device(device).type, 1)
 #: α of the published models: 0.9 PHOENIX-14T, 0.8 CSL-Daily and How2Sign (spec §1).
 DEFAULT_ALPHA = 0.9
 #: Bumped whenever the numbers a given video and checkpoint produce would change.
@@ -131,16 +136,17 @@ class I3DFeatureExtractor:
     """
 
     def __init__(self, agnostic: str | Path | InceptionI3d, aware: str | Path | InceptionI3d | None = None,
-                 alpha: float = DEFAULT_ALPHA, stride: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
+                 alpha: float = DEFAULT_ALPHA, stride: int = 1, batch_size: int | None = None,
                  device: str | torch.device = "cpu", max_pixels: int = DEFAULT_MAX_PIXELS,
                  min_frames: int = DEFAULT_MIN_FRAMES, channels_last: bool = True):
         if stride < 1:
             raise InputError(None, f"stride must be >= 1, got {stride}")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise InputError(None, f"batch size must be >= 1, got {batch_size}")
         if not 0.0 <= alpha <= 1.0:
             raise InputError(None, f"alpha must be in [0, 1], got {alpha}")
         self.device = resolve_device(device)
+        batch_size = batch_size or default_batch_size(self.device)
         self.alpha = float(alpha)
         self.stride = int(stride)
         self.batch_size = int(batch_size)
@@ -175,7 +181,7 @@ class I3DFeatureExtractor:
 
 def extract_features(video_paths: Sequence[str | Path], agnostic: str | Path | InceptionI3d,
                      aware: str | Path | InceptionI3d | None = None, alpha: float = DEFAULT_ALPHA,
-                     stride: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, device: str | torch.device = "cpu",
+                     stride: int = 1, batch_size: int | None = None, device: str | torch.device = "cpu",
                      progress: bool = True, errors: dict[str, str] | None = None,
                      distributed: bool | None = None, **options) -> dict[str, np.ndarray]:
     """I3D features of each video: ``{str(path): n × 1024 float32}``, blended when ``aware`` is given.
@@ -273,7 +279,7 @@ def write_feature_files(features: np.ndarray, npy_path: Path | None, pkl_path: P
 
 def extract_to_dir(videos_dir: str | Path, out_dir: str | Path, agnostic: str | Path,
                    aware: str | Path | None = None, alpha: float = DEFAULT_ALPHA, stride: int = 1,
-                   batch_size: int = DEFAULT_BATCH_SIZE, device: str = "cpu", write_npy: bool = True,
+                   batch_size: int | None = None, device: str = "cpu", write_npy: bool = True,
                    write_pkl: bool = False, progress: bool = True, distributed: bool | None = None,
                    **options) -> corpus.RunReport:
     """Extract every video under ``videos_dir`` into ``out_dir`` (same relative paths), resumably.

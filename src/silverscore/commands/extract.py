@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     parser.add_argument("--alpha", type=float, default=0.9,
                         help="weight of the agnostic stream when both are given (0.9 PHOENIX-14T, 0.8 CSL-Daily/How2Sign)")
     parser.add_argument("--stride", type=int, default=1, help="frames between window starts (default 1, as CiCo)")
-    parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default 4)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="windows per forward pass (default 1 on CPU, where larger is not faster; 16 on CUDA)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (under torchrun, cuda = each rank's own GPU)")
     parser.add_argument("--pkl", action="store_true", help="also write CiCo's <name>.pkl ({'feature': array})")
     parser.add_argument("--no-npy", action="store_true", help="do not write <name>.npy (use with --pkl)")
@@ -50,14 +51,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..extract import DEFAULT_BATCH_SIZE, extract_to_dir
+    from ..extract import extract_to_dir
     from ..video.corpus import Shard
 
     shard = Shard.current(True if args.distributed else None)
     try:
         report = extract_to_dir(
             args.videos, args.out, args.agnostic_ckpt, args.aware_ckpt, alpha=args.alpha, stride=args.stride,
-            batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=args.device, write_npy=not args.no_npy,
+            batch_size=args.batch_size, device=args.device, write_npy=not args.no_npy,
             write_pkl=args.pkl, progress=not args.quiet, distributed=shard.active or None, **video_limits(args),
         )
     finally:

@@ -135,6 +135,7 @@ class HolisticExtractor:
         self.max_pixels = max_pixels
         self.min_frames = min_frames
         self._mp, self._vision, self._base_options = _import_mediapipe()
+        self._landmarker().close()  # a bad model file is one error up front, not one per video
 
     def _landmarker(self):
         vision = self._vision
