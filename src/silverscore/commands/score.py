@@ -26,6 +26,9 @@ def add_model_options(parser: argparse.ArgumentParser, hyps_required: bool = Fal
     group.add_argument("--agnostic", help="folder of domain-agnostic I3D features (with --aware and --alpha)")
     group.add_argument("--aware", help="folder of domain-aware I3D features (same ids as --agnostic)")
     group.add_argument("--alpha", type=float, default=None, help="blend weight α of the agnostic stream (spec: 0.9 PHOENIX-14T, 0.8 CSL-Daily/How2Sign)")
+    group.add_argument("--videos", help="folder of <id>.<ext> videos: extract I3D features (needs --agnostic-ckpt) and score them")
+    group.add_argument("--agnostic-ckpt", help="with --videos: domain-agnostic I3D checkpoint (BSL-1K bsl5k.pth.tar)")
+    group.add_argument("--aware-ckpt", help="with --videos: domain-aware I3D checkpoint (blended with --alpha)")
     group.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     group.add_argument("--batch-size", type=int, default=64, help="hypotheses per forward pass (bounds memory; scores do not change)")
     group.add_argument("--precision", choices=["fp32", "fp16", "fp64"], default="fp32",
@@ -45,6 +48,10 @@ def scorer_from_args(args: argparse.Namespace):
 
         if not torch.cuda.is_available():
             raise InputError(None, f"--device {args.device}: CUDA is not available on this machine")
+    if getattr(args, "aware_ckpt", None) and args.alpha is None:
+        from ..extract import DEFAULT_ALPHA
+
+        args.alpha = DEFAULT_ALPHA  # the blend that will be applied goes into the signature
     return Scorer(
         args.model,
         device=args.device,
@@ -78,11 +85,30 @@ def load_inputs(args: argparse.Namespace, scorer):
         aware = resolve_hypotheses(args.aware, refs, extensions)
         dim = scorer.net._dims["input_dim"]
         hyps = [blend_streams(read_feature_file(a, dim), read_feature_file(b, dim), args.alpha, b) for a, b in zip(agnostic, aware)]
+    elif getattr(args, "videos", None):
+        hyps = _features_from_videos(args, refs, scorer)
     else:
         if not args.hyps:
             raise InputError(None, "--hyps is required (or --agnostic/--aware/--alpha)")
         hyps = resolve_hypotheses(args.hyps, refs, extensions)
     return refs, hyps
+
+
+def _features_from_videos(args: argparse.Namespace, refs, scorer) -> list[np.ndarray]:
+    """Extract I3D features of ``--videos`` in memory (the same arrays `silverscore extract` writes)."""
+    from ..extract import DEFAULT_ALPHA, extract_features
+    from ..inputs.hypotheses import resolve_hypotheses
+    from ..inputs.video import VIDEO_SUFFIXES
+
+    if scorer.input_kind != "i3d":
+        raise InputError(args.videos, "this model reads poses, not I3D features; use `silverscore extract-poses` first")
+    if not args.agnostic_ckpt:
+        raise InputError(None, "--videos needs --agnostic-ckpt (and optionally --aware-ckpt with --alpha)")
+    paths = resolve_hypotheses(args.videos, refs, VIDEO_SUFFIXES)
+    alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
+    features = extract_features(paths, args.agnostic_ckpt, args.aware_ckpt, alpha=alpha, device=args.device,
+                                progress=not args.quiet)
+    return [features[str(p)] for p in paths]
 
 
 def _write_rows(path: Path, rows: list[dict]) -> None:
