@@ -337,8 +337,8 @@ def render(glosses: list[str], predicates: list[int], headshake: list[tuple[int,
     nd[:, 0:3] += mid * np.array([-1.0, 1.0, 1.0])
     r_hand = _hand_keypoints(dom, signer.hand_scale)
     l_hand = _hand_keypoints(nd, signer.hand_scale) * np.array([-1.0, 1.0, 1.0])
-    r_elbow, r_wrist = _two_bone(r_sh, r_hand[:, 0], upper, fore, np.array([-0.5, -1.0, -0.25]))
-    l_elbow, l_wrist = _two_bone(l_sh, l_hand[:, 0], upper, fore, np.array([0.5, -1.0, -0.25]))
+    r_elbow, r_wrist = _two_bone(r_sh, r_hand[:, 0], upper, fore, np.array([-0.3, -1.0, -0.2]))
+    l_elbow, l_wrist = _two_bone(l_sh, l_hand[:, 0], upper, fore, np.array([0.3, -1.0, -0.2]))
     r_hand += (r_wrist - r_hand[:, 0])[:, None]  # keep hands attached when out of reach
     l_hand += (l_wrist - l_hand[:, 0])[:, None]
 
