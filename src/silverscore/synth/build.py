@@ -21,13 +21,6 @@ from .dataset import write_items
 from .negatives import HARD_NEGATIVE_SETS, hard_negatives as make_hard_negatives
 
 
-def _negative_row(item, pose_path: str) -> dict:
-    row = item.manifest_row(pose_path)
-    row["source_id"] = item.source_id
-    row["reference_text"] = item.reference_text
-    return row
-
-
 def write_dataset(out: str | Path, n_sentences: int, seed: int, split: str, signers: int | None = None,
                   video: bool = False, hard_negatives: bool = True, systems: bool = False,
                   progress: bool = True) -> dict:
@@ -47,7 +40,7 @@ def write_dataset(out: str | Path, n_sentences: int, seed: int, split: str, sign
             for name, negative in make_hard_negatives(item).items():
                 per_set[name].append(negative)
         for name, negatives in per_set.items():
-            write_items(out / "hard_negatives" / name, negatives, row=_negative_row, video=video)
+            write_items(out / "hard_negatives" / name, negatives, video=video)
         summary["hard_negatives"] = {name: len(v) for name, v in per_set.items()}
     if systems:
         from .systems import write_systems

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from .grammar import english_renderings, meaning_key, realize, sample_frame
-from .lexicon import build_lexicon
+from .lexicon import sign_index
 from .render import FPS, INTENSITIES, render
 from .signers import make_signer, signer_ids
 
@@ -79,7 +79,7 @@ class Item:
     @property
     def sign_ids(self) -> list[int]:
         """Index of each gloss's sign in the lexicon (directional verbs by citation form)."""
-        order = {g: i for i, g in enumerate(build_lexicon())}
+        order = sign_index()
         return [order[g.partition(":")[0]] for g in self.glosses]
 
     def manifest_row(self, pose_path: str) -> dict:

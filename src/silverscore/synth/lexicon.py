@@ -284,6 +284,12 @@ def build_lexicon() -> dict[str, Sign]:
     return lexicon
 
 
+@functools.lru_cache(maxsize=1)
+def sign_index() -> dict[str, int]:
+    """gloss -> position in the lexicon (a stable integer id per sign)."""
+    return {gloss: i for i, gloss in enumerate(build_lexicon())}
+
+
 def parameter_differences(a: Sign, b: Sign) -> list[str]:
     """Names of the parameters in which two signs differ."""
     return [name for name, x, y in zip(PARAMETERS, a.parameters(), b.parameters()) if x != y]

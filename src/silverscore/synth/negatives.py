@@ -38,10 +38,10 @@ def _negation(frame: dict, rng: random.Random) -> dict | None:
     return frame
 
 
-def _slots(frame: dict) -> list[tuple[dict, str, int | None]]:
+def substitution_slots(frame: dict) -> list[tuple[dict, str, int | None]]:
     """(frame part, key, list index) of every slot holding one sign that could be substituted."""
     if frame["kind"] == "compound":
-        return [s for part in frame["parts"] for s in _slots(part)]
+        return [s for part in frame["parts"] for s in substitution_slots(part)]
     slots = []
     for key, value in frame.items():
         if key in ("kind", "neg", "neg_style", "temp", "count", "hour", "currency", "phrase"):
@@ -53,7 +53,7 @@ def _slots(frame: dict) -> list[tuple[dict, str, int | None]]:
     return slots
 
 
-def _valid_substitute(frame: dict, key: str, index: int | None, new: str) -> bool:
+def valid_substitute(frame: dict, key: str, index: int | None, new: str) -> bool:
     kind = frame["kind"]
     if key == "time":
         time = list(frame["time"])
@@ -96,12 +96,12 @@ def _minimal_pair(frame: dict, rng: random.Random) -> dict | None:
     lexicon = build_lexicon()
     partners = minimal_partners()
     options = []
-    for part, key, index in _slots(frame):
+    for part, key, index in substitution_slots(frame):
         old = part[key] if index is None else part[key][index]
         if old is None or old not in lexicon or lexicon[old].category == "number":
             continue
         for new in partners.get(old, []):
-            if _valid_substitute(part, key, index, new):
+            if valid_substitute(part, key, index, new):
                 options.append((part, key, index, new))
     if not options:
         return None
@@ -151,10 +151,13 @@ def hard_negative_frames(frame: dict, rng: random.Random,
                          sets: tuple[str, ...] = HARD_NEGATIVE_SETS) -> dict[str, dict]:
     """Changed frames per applicable set (sets that do not apply are absent)."""
     out = {}
+    original = realize(frame)
     for name in sets:
         changed = _OPERATIONS[name](frame, rng)
-        if changed is not None and realize(changed).glosses != realize(frame).glosses or (
-                changed is not None and realize(changed).headshake != realize(frame).headshake):
+        if changed is None:
+            continue
+        real = realize(changed)
+        if (real.glosses, real.headshake) != (original.glosses, original.headshake):
             out[name] = changed
     return out
 
@@ -177,13 +180,13 @@ def hard_negative_texts(item) -> dict[str, str]:
     return out
 
 
-def hard_negatives(item, render_pose: bool = True) -> dict:
-    """Hard-negative items of ``item`` per applicable set, rendered with the same signer and
-    prosody. Each has ``id`` ``<item id>__<set>``, its own ``text`` and ``glosses``, and
-    ``source_id``/``reference_text`` attributes naming the item it derives from."""
+def hard_negatives(item, render_pose: bool = True, sets: tuple[str, ...] = HARD_NEGATIVE_SETS) -> dict:
+    """Hard-negative items of ``item`` per applicable set (of ``sets``), rendered with the same
+    signer and prosody. Each has ``id`` ``<item id>__<set>``, its own ``text`` and ``glosses``,
+    and ``source_id``/``reference_text`` naming the item it derives from."""
     from .corpus import derive_seed, make_item
     out = {}
-    for name in HARD_NEGATIVE_SETS:
+    for name in sets:
         frames = hard_negative_frames(item.frame, _rng_for(item, name), (name,))
         if name not in frames:
             continue
@@ -192,7 +195,6 @@ def hard_negatives(item, render_pose: bool = True) -> dict:
                              text_seed=derive_seed("hn-text", item.id, name),
                              render_seed=derive_seed("hn-render", item.id, name),
                              render_pose=render_pose, text=text)
-        negative.source_id = item.id
-        negative.reference_text = item.text
+        negative.source_id, negative.reference_text = item.id, item.text
         out[name] = negative
     return out

@@ -301,10 +301,9 @@ def render(glosses: list[str], predicates: list[int], headshake: list[tuple[int,
         a = amp if is_pred else 1.0 + 0.5 * (amp - 1.0)
         core = _sign_core(gloss, n, a, reps, signer, rng)
         trans = int(round(rng.uniform(4, 7) * tempo))
-        if i > 0 or True:
-            w = _smooth(trans)[:, None]
-            segments.append(previous[None] * (1 - w) + core[0][None] * w)
-            frame += trans
+        w = _smooth(trans)[:, None]  # co-articulated transition from the previous sign (or rest)
+        segments.append(previous[None] * (1 - w) + core[0][None] * w)
+        frame += trans
         segments.append(core)
         spans.append((frame, frame + n - 1))
         frame += n

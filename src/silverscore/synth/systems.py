@@ -39,7 +39,7 @@ from .corpus import Item, derive_seed
 from .dataset import write_items
 from .grammar import copy_frame, gloss_english, realize, render_english
 from .lexicon import DIRECTIONAL, VOCABULARY, build_lexicon
-from .negatives import _slots, _valid_substitute
+from .negatives import substitution_slots, valid_substitute
 from .render import render
 from .signers import make_signer
 
@@ -89,14 +89,14 @@ def sign_similarity(output: list[str], reference: list[str]) -> float:
 def _substitute(frame: dict, p: float, rng: random.Random) -> dict:
     frame = copy_frame(frame)
     lexicon = build_lexicon()
-    for part, key, index in _slots(frame):
+    for part, key, index in substitution_slots(frame):
         old = part[key] if index is None else part[key][index]
         if old is None or old not in lexicon or rng.random() >= p:
             continue
         pool = [g for g in VOCABULARY[lexicon[old].category] if g != old]
         rng.shuffle(pool)
         for new in pool:
-            if _valid_substitute(part, key, index, new):
+            if valid_substitute(part, key, index, new):
                 if index is None:
                     part[key] = new
                 else:
@@ -242,7 +242,7 @@ def system_output(item: Item, name: str, kind: str, strength: float) -> tuple[It
         lost = [i for i, (a, b) in enumerate(rendered.sign_spans) if frozen[a:b + 1].mean() >= 0.5]
         if lost:
             signed = [g for i, g in enumerate(glosses) if i not in lost]
-            headshake = [] if all(any(a <= i <= b for i in lost) for a, b in headshake) and headshake else headshake
+            headshake = [(a, b) for a, b in headshake if any(i not in lost for i in range(a, b + 1))]
             signed_text = gloss_english(signed) if signed else ""
     out_tokens = _tokens(signed, headshake)
     meaning_factor = 1.0
