@@ -74,14 +74,26 @@ def write_bsl5k_checkpoint(path: Path, seed: int, classes: int = 5383) -> Path:
     return path
 
 
+def render_synthetic_signing(path: Path, frames: int, size: int, seed: int) -> Path:
+    """The synthetic language's own video rendering (``silverscore.synth.render_video``)."""
+    from silverscore.synth import generate_corpus, render_video
+
+    item = generate_corpus(1, seed=seed, split="test")[0]
+    assert len(item.pose) >= frames
+    render_video(item.pose[:frames], item.confidence[:frames], path, size=size)
+    return path
+
+
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
     root = tmp_path_factory.mktemp("video_assets")
     return {
         "agnostic": write_bsl5k_checkpoint(root / "bsl5k.pth.tar", seed=1),
         "aware": write_bsl5k_checkpoint(root / "aware.pth.tar", seed=2, classes=1000),
-        "long": write_video(root / "long.mp4", 17, seed=1),            # 2 windows at stride 1
-        "short": write_video(root / "short.mp4", 10, 320, 240, seed=2),  # shorter than a window
+        # 2 windows at stride 1; 320 -> 256 exercises downscaling.
+        "long": render_synthetic_signing(root / "long.mp4", 17, 320, seed=1),
+        # Shorter than a window (last frame repeated); 200 -> 256 exercises upscaling.
+        "short": render_synthetic_signing(root / "short.mp4", 10, 200, seed=2),
     }
 
 
@@ -143,7 +155,8 @@ def short_single(assets):
 
 
 def test_features_equal_straightforward_per_window_computation(assets, blended, short_single):
-    """Done-when: stride 1, a blended pair of streams, batched, and a video shorter than 16 frames."""
+    """Done-when: synthetic signing rendered as video, stride 1, a blended pair of streams, batched,
+    and a video shorter than 16 frames (non-square frames: the pre-processing tests below)."""
     models = [load_i3d(assets["agnostic"]), load_i3d(assets["aware"])]
     for key, clips in (("long", 2), ("short", 1)):
         features = blended[str(assets[key])]
@@ -211,7 +224,7 @@ def test_pyav_frames_equal_opencv_frames(assets):
         expected.append(frame[:, :, ::-1])
     capture.release()
     got = read_video_frames(assets["short"])
-    assert got.shape == (10, 240, 320, 3) and got.dtype == np.uint8
+    assert got.shape == (10, 200, 200, 3) and got.dtype == np.uint8
     assert np.array_equal(got, np.stack(expected))
 
 
