@@ -40,7 +40,8 @@ def write_dataset(out: str | Path, n_sentences: int, seed: int, split: str, sign
             for name, negative in make_hard_negatives(item).items():
                 per_set[name].append(negative)
         for name, negatives in per_set.items():
-            write_items(out / "hard_negatives" / name, negatives, video=video)
+            if negatives:  # a set that applies to no item (tiny corpora) is left out, not empty
+                write_items(out / "hard_negatives" / name, negatives, video=video)
         summary["hard_negatives"] = {name: len(v) for name, v in per_set.items()}
     if systems:
         from .systems import write_systems
