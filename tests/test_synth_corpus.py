@@ -137,3 +137,19 @@ _NUMBER_SIGNS = {"ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", 
                  "ELEVEN", "TWELVE", "THIRTEEN", "FOURTEEN", "FIFTEEN", "SIXTEEN", "SEVENTEEN", "EIGHTEEN",
                  "NINETEEN", "TWENTY", "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY",
                  "MINUS"}
+
+
+def test_benchmark_difficulty_targets():
+    """The issue's targets: random test pairs share signs (>= 0.3), length alone cannot tell
+    correct from random pairs (AUC <= 0.75)."""
+    import re
+
+    from silverscore.synth.report import length_baseline_auc, shared_sign_fraction
+
+    texts_only = generate_corpus(1000, seed=21, split="test", render_pose=False)
+    assert shared_sign_fraction([{"glosses": i.glosses} for i in texts_only]) >= 0.3
+    rendered = generate_corpus(300, seed=22, split="test")
+    frames = np.array([i.frames for i in rendered], dtype=float)
+    words = np.array([len(re.findall(r"\w+", i.text)) for i in rendered], dtype=float)
+    auc, _ = length_baseline_auc(frames, words)
+    assert auc <= 0.75
