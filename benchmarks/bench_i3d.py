@@ -7,13 +7,16 @@ once (CiCo's dataset re-reads and re-resizes 16 frames for every window). The co
 ``batch_size`` windows per forward, ``channels_last_3d`` layout. Both run a random checkpoint of
 full InceptionI3d size on the same synthetic video; the features must agree to 1e-5.
 
-At stride 1 a video of T frames has T − 15 windows, so a full 200-frame video is 185 forward
-passes per configuration (minutes on a laptop CPU). By default the benchmark times a video of
-``--windows`` windows (``windows + 15`` frames) and reports frames/s of that video; pass
-``--frames 200`` for the full length. Usage::
+At stride 1 a video of T frames has T − 15 windows, so a 200-frame video is 185 forward passes
+per configuration (minutes each on a CPU). To stay short and robust on a shared machine, the
+benchmark decodes and pre-processes the 200-frame video once (timed), then times ``--windows``
+windows per configuration in interleaved rounds (so load from other processes hits every
+configuration alike) and reports the median seconds per window and the resulting frames/s for
+the whole video (decode time + windows × seconds per window). ``--full`` also runs both
+pipelines end to end. Usage::
 
-    python benchmarks/bench_i3d.py                       # quick: 24 windows, batch sizes 1,4,8
-    python benchmarks/bench_i3d.py --frames 200 --batch-sizes 4 --threads 2
+    python benchmarks/bench_i3d.py                                  # batch sizes 1,4,8, 1 thread
+    python benchmarks/bench_i3d.py --batch-sizes 1,8 --threads 2 --full
 """
 from __future__ import annotations
 
@@ -76,38 +79,79 @@ def baseline_features(model, video: Path) -> tuple[np.ndarray, float]:
     return torch.stack(rows).numpy(), time.perf_counter() - start
 
 
+def per_window_seconds(run, clips: torch.Tensor, batch_size: int) -> float:
+    """Seconds per window of ``run`` over ``clips`` in batches of ``batch_size``."""
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(clips), batch_size):
+            run(clips[i:i + batch_size])
+    return (time.perf_counter() - start) / len(clips)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--frames", type=int, default=None, help="video length (default: windows + 15)")
-    parser.add_argument("--windows", type=int, default=24, help="windows of the quick run (default 24)")
+    parser.add_argument("--frames", type=int, default=200, help="video length for the frames/s figures (default 200)")
+    parser.add_argument("--windows", type=int, default=8, help="windows timed per configuration and round (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds; medians are reported (default 3)")
     parser.add_argument("--batch-sizes", default="1,4,8", help="comma-separated batch sizes to time")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--full", action="store_true", help="also run both pipelines end to end on the whole video")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    frames = args.frames or args.windows + 15
 
-    from silverscore.extract import I3DFeatureExtractor
+    from silverscore.extract import I3DFeatureExtractor, window_starts
+    from silverscore.inputs.video import preprocess, read_video_frames
 
     model = random_model()
+    plain = random_model()  # same weights, kept in the default layout for the baseline
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    extractors = {b: I3DFeatureExtractor(model, batch_size=b, device="cpu") for b in batch_sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        video = write_video(Path(tmp) / "bench.mp4", frames)
-        print(f"video: {frames} frames 480x360, {max(frames - 15, 1)} windows at stride 1; "
-              f"torch {torch.__version__}, {args.threads} thread(s)")
-        model(torch.zeros(1, 3, 16, 224, 224))  # warm-up (allocator, oneDNN kernels)
-        reference, seconds = baseline_features(model, video)
-        base_fps = frames / seconds
-        print(f"one window per forward (official):  {seconds:7.1f} s  {base_fps:6.2f} frames/s")
-        for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
-            extractor = I3DFeatureExtractor(model, batch_size=batch_size, device="cpu")
-            extractor.features_of_clips(torch.zeros(1, 3, 16, 224, 224))  # warm-up of the layout
-            start = time.perf_counter()
-            features = extractor.video_features(video)
-            seconds = time.perf_counter() - start
-            diff = float(np.abs(features - reference).max())
-            status = "equal" if diff <= 1e-5 else "DIFFERENT"
-            print(f"batched pipeline, batch {batch_size:2d}:        {seconds:7.1f} s  {frames / seconds:6.2f} frames/s"
-                  f"  speed-up {base_fps and (frames / seconds) / base_fps:4.2f}x  max |diff| {diff:.1e} ({status})")
-            model.to(memory_format=torch.contiguous_format)
+        video = write_video(Path(tmp) / "bench.mp4", args.frames)
+        windows = len(window_starts(args.frames, 1))
+        print(f"video: {args.frames} frames 480x360 -> {windows} windows at stride 1; torch {torch.__version__}, "
+              f"{args.threads} thread(s)")
+
+        start = time.perf_counter()
+        frames = preprocess(read_video_frames(video))
+        decode_seconds = time.perf_counter() - start
+        clips = torch.stack([frames[s:s + 16].permute(1, 0, 2, 3) for s in range(args.windows)])
+
+        # Equal features on the timed windows: batched pipeline vs one window per forward.
+        with torch.inference_mode():
+            reference = torch.cat([plain(clips[i:i + 1]) for i in range(len(clips))]).numpy()
+        for b, extractor in extractors.items():
+            got = torch.cat([extractor.features_of_clips(clips[i:i + b]) for i in range(0, len(clips), b)]).numpy()
+            diff = float(np.abs(got - reference).max())
+            print(f"  batch {b}: max |feature difference| vs one window per forward = {diff:.1e} "
+                  f"({'equal' if diff <= 1e-5 else 'DIFFERENT'})")
+
+        # Interleaved rounds, so that load from other processes hits every configuration alike.
+        timings: dict[str, list[float]] = {"baseline": [], **{f"batch {b}": [] for b in batch_sizes}}
+        for _ in range(args.rounds):
+            timings["baseline"].append(per_window_seconds(plain, clips, 1))
+            for b, extractor in extractors.items():
+                timings[f"batch {b}"].append(per_window_seconds(extractor.features_of_clips, clips, b))
+
+        base = float(np.median(timings["baseline"]))
+        print(f"decode + pre-process once: {decode_seconds:.1f} s for {args.frames} frames")
+        for name, values in timings.items():
+            per_window = float(np.median(values))
+            seconds = decode_seconds + windows * per_window
+            label = "one window per forward (official)" if name == "baseline" else f"batched pipeline, {name}"
+            print(f"{label:36s} {per_window:6.3f} s/window  -> {args.frames / seconds:5.2f} frames/s "
+                  f"for a {args.frames}-frame video  speed-up {base / per_window:4.2f}x  "
+                  f"(rounds: {', '.join(f'{v:.3f}' for v in values)})")
+
+        if args.full:
+            reference, seconds = baseline_features(plain, video)
+            print(f"end to end, one window per forward: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s")
+            for b, extractor in extractors.items():
+                start = time.perf_counter()
+                features = extractor.video_features(video)
+                seconds = time.perf_counter() - start
+                print(f"end to end, batch {b}: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s  "
+                      f"max |diff| {float(np.abs(features - reference).max()):.1e}")
 
 
 if __name__ == "__main__":
