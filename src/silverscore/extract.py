@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
