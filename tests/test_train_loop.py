@@ -1,0 +1,126 @@
+"""End-to-end ``silverscore train`` on tiny real files: learning, determinism, resume, YAML, torchrun, errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from silverscore.cli import main
+
+from train_fixtures import write_config, write_manifest
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train_data")
+    return write_manifest(folder / "train", 48, 0), write_manifest(folder / "val", 16, 1)
+
+
+def _weights(run: Path) -> bytes:
+    return (run / "model.safetensors").read_bytes()
+
+
+def test_training_learns_and_writes_checkpoint(tmp_path, data):
+    cfg = write_config(tmp_path, *data, steps=40, batch_size=8)
+    assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
+    run = tmp_path / "run"
+    config = json.loads((run / "model.json").read_text())
+    assert config["architecture"] == "pose_minilm" and config["softmax"] == "masked"
+    assert config["training"]["settings"]["steps"] == 40
+    history = json.loads((run / "history.json").read_text())["history"]
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert losses[-1] < 0.8 * losses[0]
+    val = config["validation"]
+    # 8 words, 16 validation sentences: chance AUC is 0.5, a learnt mapping is well above
+    assert val["auc_random"] > 0.75
+    assert (run / "checkpoint" / "last.train.safetensors").is_file()
+    from silverscore.models.checkpoints import load_own
+
+    model = load_own(run / "model.safetensors")
+    assert float(model.logit_scale_value().detach()) == pytest.approx(val["logit_scale"], rel=1e-6)
+
+
+def test_same_seed_same_bits_and_resume_equals_uninterrupted(tmp_path, data, monkeypatch):
+    first = tmp_path / "a"
+    second = tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        cfg = write_config(folder, *data, steps=20, batch_size=8)
+        assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
+    assert _weights(first / "run") == _weights(second / "run")
+
+    # interrupted after step 13 (last checkpoint at 10), then resumed
+    third = tmp_path / "c"
+    third.mkdir()
+    cfg = write_config(third, *data, steps=20, batch_size=8)
+    import silverscore.train.trainer as trainer
+
+    original = trainer.iterate_steps
+
+    def interrupted(*args, **kwargs):
+        for step, epoch, batch in original(*args, **kwargs):
+            if step == 13:
+                raise KeyboardInterrupt
+            yield step, epoch, batch
+
+    monkeypatch.setattr(trainer, "iterate_steps", interrupted)
+    assert main(["train", "--config", str(cfg), "--no-progress"]) == 130
+    assert not (third / "run" / "model.safetensors").exists()
+    assert json.loads((third / "run" / "checkpoint" / "last.train.json").read_text())["step"] == 10
+    monkeypatch.setattr(trainer, "iterate_steps", original)
+    assert main(["train", "--config", str(cfg), "--resume", "--no-progress"]) == 0
+    assert _weights(third / "run") == _weights(first / "run")
+
+
+def test_yaml_config(tmp_path, data):
+    cfg = write_config(tmp_path, *data, steps=4, batch_size=8, fmt="yaml")
+    assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_bad_configs_are_one_line_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("seed = 1\n[train]\nsteps = 3\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "missing [data.train]" in capsys.readouterr().err
+    bad.write_text('[data.train]\nkind = "jsonl"\nmanifest = "x.jsonl"\n[train]\nbogus = 1\n')
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown [train] setting(s): bogus" in capsys.readouterr().err
+    bad.write_text("[data.train\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "cannot parse config" in capsys.readouterr().err
+
+
+def test_torchrun_two_processes_match_one_process(tmp_path, data):
+    one = tmp_path / "one"
+    two = tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        write_config(folder, *data, steps=30, batch_size=8)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for folder, nproc in ((one, 1), (two, 2)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_port", str(29531 + nproc),
+             "-m", "silverscore.cli", "train", "--config", str(folder / "config.toml"), "--no-progress"],
+            capture_output=True, text=True, timeout=300, env=env, cwd=folder)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    val_one = json.loads((one / "run" / "model.json").read_text())["validation"]
+    val_two = json.loads((two / "run" / "model.json").read_text())["validation"]
+    assert json.loads((two / "run" / "model.json").read_text())["training"]["processes"] == 2
+    # the same global batches and loss: figures agree up to float summation order
+    for key in ("auc_random", "r1_v2t", "r1_t2v", "auc_hard"):
+        assert abs(val_one[key] - val_two[key]) <= 0.05, (key, val_one[key], val_two[key])
+    from safetensors.torch import load_file
+
+    a = load_file(str(one / "run" / "model.safetensors"))
+    b = load_file(str(two / "run" / "model.safetensors"))
+    worst = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert worst < 1e-3, worst
