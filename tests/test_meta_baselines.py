@@ -78,3 +78,18 @@ def test_dtw_ignores_missing_joints():
     conf = np.ones((10, 3), np.float32)
     conf[:, 2] = 0
     assert dtw_mean_joint_error(pose_from_array(b, conf), _pose(a)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frame_cost_matrix_equals_explicit_loops():
+    from silverscore.meta.pose_baselines import frame_cost_matrix
+
+    rng = np.random.default_rng(3)
+    a, b = rng.random((6, 4, 3)), rng.random((5, 4, 3))
+    ca, cb = np.ones((6, 4)), np.ones((5, 4))
+    ca[2, 1] = 0  # joint 1 missing in frame 2 of a
+    cost = frame_cost_matrix(pose_from_array(a, ca), pose_from_array(b, cb))
+    for i in range(6):
+        for j in range(5):
+            joints = [k for k in range(4) if ca[i, k] > 0 and cb[j, k] > 0]
+            expected = np.mean([np.linalg.norm(a[i, k] - b[j, k]) for k in joints])
+            assert cost[i, j] == pytest.approx(expected, abs=1e-6)
