@@ -141,7 +141,8 @@ def _check_resolution(path: Path, height: int, width: int, max_pixels: int) -> N
 
 
 def _reason(err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    """FFmpeg's own words (without the errno and the file name the message already starts with)."""
+    text = getattr(err, "strerror", None) or (str(err).strip().splitlines()[0] if str(err).strip() else "")
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
