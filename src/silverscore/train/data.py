@@ -117,6 +117,16 @@ def choose_texts(examples: Sequence[Example], rng: np.random.Generator, paraphra
     return chosen, extra
 
 
+def choose_twins(examples: Sequence[Example], chosen: Sequence[str], rng: np.random.Generator) -> list[str | None]:
+    """Per example, another rendering of its sentence than the chosen one (None if it has none):
+    the partner of the paraphrase-consistency term."""
+    twins: list[str | None] = []
+    for ex, text in zip(examples, chosen):
+        options = [t for t in ex.texts() if t != text]
+        twins.append(options[int(rng.integers(len(options)))] if options else None)
+    return twins
+
+
 def all_texts(examples: Sequence[Example]) -> list[str]:
     """Every text training may ask the text encoder for (to precompute its states once)."""
     out: dict[str, None] = {}

@@ -62,3 +62,16 @@ def calibration_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.T
 
     return (0.5 * mean_or_zero(F.softplus(-logits[positive])) + 0.25 * mean_or_zero(F.softplus(logits[hard]))
             + 0.25 * mean_or_zero(F.softplus(logits[easy])))
+
+
+def consistency_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torch.Tensor, rows: torch.Tensor,
+                     first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of the mixed similarity ``½(Z_V2T + Z_T2V)/λ`` of one video with
+    two renderings of its sentence (columns ``first`` and ``second`` of row ``rows``).
+
+    InfoNCE only asks both renderings to beat the negatives; the metric also promises that
+    rewording a reference barely moves the score, which is this term."""
+    if rows.numel() == 0:
+        return z_v2t.new_zeros(())
+    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    return ((s[rows, first] - s[rows, second]) ** 2).mean()

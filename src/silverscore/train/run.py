@@ -26,6 +26,12 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
     val_examples = build_examples(config.val_data, config.seed + 1) if config.val_data else []
     torch.manual_seed(config.seed)
     model = build_model_for(config.model, train_examples)
-    info = {"config": str(config.source) if config.source else None, "data": {"train": config.train_data, "val": config.val_data}}
+    source = None
+    if config.source:
+        try:  # recorded relative to where it was run, so a shipped model names e.g. configs/default_model.toml
+            source = str(config.source.relative_to(Path.cwd()))
+        except ValueError:
+            source = config.source.name
+    info = {"config": source, "data": {"train": config.train_data, "val": config.val_data}}
     return train(model, train_examples, val_examples, config.settings, out_dir, seed=config.seed, resume=resume,
                  progress=progress, run_info=info)

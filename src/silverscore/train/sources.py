@@ -5,7 +5,8 @@ Kinds:
 * ``synth`` — the synthetic sign language, generated in-process (no files): ``sentences``,
   ``seed``, ``split`` (train/dev/test), ``signers`` (optional count), ``rendered_negatives``
   (hard-negative *videos* rendered per item and batched with it), ``hard_texts`` (use the
-  hard-negative *texts* of each item, default true).
+  hard-negative *texts* of each item, default true), ``shuffle_negatives`` (scrambled sign
+  order among the rendered negatives).
 * ``jsonl`` — a manifest on disk (e.g. written by ``silverscore synth``): ``manifest``; with
   ``hard_negatives`` (a folder of ``<set>/manifest.jsonl`` files whose rows carry ``source_id``)
   the rendered negatives join their source's group and their texts its hard texts.
@@ -58,7 +59,8 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             sentences=int(section.get("sentences", 1000)), seed=int(section.get("seed", default_seed)),
             split=section.get("split", "train"), signers=section.get("signers"),
             rendered_negatives=int(section.get("rendered_negatives", 0)),
-            hard_texts=bool(section.get("hard_texts", True)), signer_ids=section.get("signer_ids"),
+            hard_texts=bool(section.get("hard_texts", True)),
+            shuffle_negatives=bool(section.get("shuffle_negatives", False)),
         )
     else:
         from ..datasets import load_dataset

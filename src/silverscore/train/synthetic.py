@@ -31,10 +31,44 @@ def _hard_negative_api():
     return hard_negative_texts, hard_negatives
 
 
+def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool) -> list:
+    """Up to ``count`` rendered hard negatives of ``item``: (set name, rendered item).
+
+    Which sets are used rotates with the item's position, so every set is trained on, except
+    that role swaps (which only transfer sentences admit) are always taken when possible. With
+    ``shuffle`` the signs in scrambled order (a simulated system's error, signed text recorded
+    by the synth package) join the rotation: sign order carries meaning too.
+    """
+    from ..synth.corpus import render_item
+
+    available = {name: neg for name, neg in rendered_fn(item, render_pose=False).items() if neg is not None}
+    names = sorted(available) + (["shuffle"] if shuffle and len(item.glosses) > 1 else [])
+    if not names:
+        return []
+    start = rotation % len(names)
+    order = names[start:] + names[:start]
+    if "role_swap" in order:
+        order.remove("role_swap")
+        order.insert(0, "role_swap")
+    out = []
+    for name in order[:count]:
+        if name == "shuffle":
+            from ..synth.systems import system_output
+
+            neg, fields = system_output(item, "shuffle-train", "shuffle", 1.0)
+            if list(fields["signed_glosses"]) == list(item.glosses):
+                continue
+            neg.text = fields["signed_text"]
+        else:
+            neg = render_item(available[name])
+        out.append((name, neg))
+    return out
+
+
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
-                   rendered_negatives: int = 0, hard_texts: bool = True, signer_ids: list[str] | None = None) -> list[Example]:
+                   rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos per item)."""
-    from ..synth.corpus import generate_corpus, render_item
+    from ..synth.corpus import generate_corpus
 
     names = keypoint_names()
     items = generate_corpus(sentences, seed, split, signers)
@@ -49,17 +83,9 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
         if rendered_negatives and rendered_fn is not None:
-            # find the applicable sets without rendering, then render only the chosen ones
-            available = [(name, neg) for name, neg in rendered_fn(item, render_pose=False).items() if neg is not None]
-            if available:
+            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives):
                 example.group = item.id
-            # which variants: a deterministic rotation over the item index, so every set is used
-            start = len(examples) % max(1, len(available))
-            chosen = (available[start:] + available[:start])[:rendered_negatives]
-            for name, neg in chosen:
-                render_item(neg)
                 examples.append(Example(id=f"{item.id}~{name}", video=_pose(neg, names), text=neg.text,
-                                        paraphrases=list(getattr(neg, "paraphrases", []) or []),
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
     return examples

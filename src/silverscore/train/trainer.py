@@ -38,8 +38,8 @@ import torch
 
 from ..io_utils import atomic_write
 from ..similarity import combine, matrix_similarity, paired_similarity
-from .data import Example, all_texts, choose_texts, iterate_steps, meaning_key, positive_mask
-from .loss import calibration_loss, contrastive_loss
+from .data import Example, all_texts, choose_texts, choose_twins, iterate_steps, meaning_key, positive_mask
+from .loss import calibration_loss, consistency_loss, contrastive_loss
 
 
 @dataclass
@@ -55,6 +55,7 @@ class TrainSettings:
     hard_texts_per_item: int = 2
     calibration_weight: float = 0.5
     calibration_sharpness: float = 10.0
+    consistency_weight: float = 0.0
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -327,12 +328,21 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
         rng = np.random.default_rng([seed, step, 1])
         examples = [train_examples[i] for i in batch]
         chosen, extra = choose_texts(examples, rng, settings.paraphrase_prob, settings.hard_texts_per_item)
+        twin_rows: list[int] = []
+        if settings.consistency_weight:
+            # the twins ride along as extra columns (positives of their own row) after the hard texts
+            twins = choose_twins(examples, chosen, rng)
+            twin_rows = [i for i, t in enumerate(twins) if t is not None]
+            extra = [per + ([twins[i]] if twins[i] is not None else []) for i, per in enumerate(extra)]
         flat_extra = [t for per in extra for t in per]
         positive = torch.from_numpy(positive_mask(examples, chosen, flat_extra))
         hard = torch.zeros_like(positive)
+        twin_columns: dict[int, int] = {}
         column = len(examples)
         for i, per in enumerate(extra):
             hard[i, column : column + len(per)] = True
+            if i in twin_rows:
+                twin_columns[i] = column + len(per) - 1
             column += len(per)
         groups = [ex.group or ex.id for ex in examples]
         for i in range(len(examples)):
@@ -360,6 +370,10 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
         if settings.calibration_weight:
             loss = loss + settings.calibration_weight * calibration_loss(
                 z_v2t, z_t2v, positive, hard, lam, calibration.threshold, settings.calibration_sharpness)
+        if settings.consistency_weight and twin_columns:
+            rows_t = torch.tensor(sorted(twin_columns))
+            loss = loss + settings.consistency_weight * consistency_loss(
+                z_v2t, z_t2v, lam, rows_t, rows_t, torch.tensor([twin_columns[i] for i in sorted(twin_columns)]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         dist.reduce_gradients(slice_params, full_grad_params)

@@ -1,0 +1,170 @@
+"""Every "Done when" figure of the default model, on the synthetic test split (unseen sentences and signers).
+
+    python benchmarks/bench_default_model.py [--model PATH] [--items 400] [--seed 7] [--json OUT]
+
+Scores go through the public scorer (``silverscore.api.Scorer``) exactly as a user's would; the
+data is generated in-process by ``silverscore.synth`` (test split: meanings and signers never
+seen in training). Printed figures:
+
+* correct vs random (spec §5: one random pair per item, AUC on raw scores, overlap after joint
+  min-max): targets AUC ≥ 0.995, overlap ≤ 5 %;
+* hard negatives: the rendered negative (negation added/removed, minimal-pair sign, role swap,
+  number changed) scored against the *reference* text, vs the correct pairs of the same items:
+  targets AUC ≥ 0.90 / 0.85 / 0.80 (number: reported);
+* paraphrase: the video against a paraphrase of its reference vs against the reference (spec §5
+  reordering protocol: each series min-max normalised on its own): overlap ≥ 90 %;
+* prosody: mean correct score at intensity none vs high: |difference| < 3 points;
+* simulated systems: Kendall τ between true corpus quality and mean SiLVERScore ≥ 0.9;
+* unseen signers: the same test sentences rendered by training signers vs by the unseen test
+  signers, correct-vs-random AUC: loss < 0.01.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def _poses(items):
+    from silverscore.inputs.poses import PoseSequence
+    from silverscore.train.synthetic import keypoint_names
+
+    names = keypoint_names()
+    return [PoseSequence(it.pose, it.confidence, float(it.fps), names) for it in items]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled default model)")
+    parser.add_argument("--items", type=int, default=400, help="test sentences")
+    parser.add_argument("--system-items", type=int, default=120, help="reference items per simulated system")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the test corpus (any: the split is fixed)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from scipy.stats import kendalltau
+
+    from silverscore.api import Scorer
+    from silverscore.meta.measures import discrimination_stats, roc_auc, robustness_stats
+    from silverscore.meta.pairs import draw_random_pairs
+    from silverscore.synth.corpus import generate_corpus, render_item
+    from silverscore.synth.negatives import hard_negatives
+    from silverscore.synth.signers import signer_ids
+    from silverscore.synth.systems import SYSTEMS, system_output
+
+    t0 = time.time()
+    scorer = Scorer(model=args.model, progress=False)
+    figures: dict = {"model": scorer.signature, "items": args.items}
+
+    def score(videos, texts):
+        return scorer.score(videos, list(texts)).scores
+
+    items = generate_corpus(args.items, args.seed, "test")
+    videos = _poses(items)
+    texts = [it.text for it in items]
+    correct = score(videos, texts)
+    pairs = draw_random_pairs(len(items), args.seed)
+    random = score([videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
+    disc = discrimination_stats(correct, random)
+    figures["correct_vs_random"] = {"auc": disc["auc"], "overlap": disc["overlap"],
+                                    "mean_correct": disc["correct"]["mean"], "mean_random": disc["random"]["mean"]}
+
+    hard: dict = {}
+    for name in ("negation", "minimal_pair", "role_swap", "number"):
+        sources, negatives = [], []
+        for k, it in enumerate(items):
+            neg = hard_negatives(it, sets=(name,)).get(name)
+            if neg is not None:
+                sources.append(k)
+                negatives.append(neg)
+        if not negatives:
+            continue
+        neg_scores = score(_poses(negatives), [texts[k] for k in sources])
+        hard[name] = {"auc": roc_auc(correct[sources], neg_scores), "n": len(negatives),
+                      "mean_drop": float(np.mean(correct[sources] - neg_scores))}
+    figures["hard_negatives"] = hard
+
+    with_para = [k for k, it in enumerate(items) if it.paraphrases]
+    para_scores = score([videos[k] for k in with_para], [items[k].paraphrases[0] for k in with_para])
+    rob = robustness_stats(correct[with_para], para_scores)
+    figures["paraphrase"] = {"overlap": rob["overlap"], "auc_normalised": rob["auc"],
+                             "mean_original": rob["original"]["mean"], "mean_paraphrase": rob["rewritten"]["mean"]}
+
+    by_intensity = {level: float(correct[[k for k, it in enumerate(items) if it.intensity == level]].mean())
+                    for level in ("none", "low", "high") if any(it.intensity == level for it in items)}
+    figures["prosody"] = {"mean_by_intensity": by_intensity,
+                          "none_minus_high": by_intensity.get("none", np.nan) - by_intensity.get("high", np.nan)}
+
+    system_items = items[: args.system_items]
+    truth, metric = {}, {}
+    for name, kind, strength in SYSTEMS:
+        outputs, qualities = [], []
+        for it in system_items:
+            output, fields = system_output(it, name, kind, strength)
+            outputs.append(output)
+            qualities.append(fields["quality"])
+        truth[name] = float(np.mean(qualities))
+        metric[name] = float(np.mean(score(_poses(outputs), [it.text for it in system_items])))
+    names = list(truth)
+    tau = kendalltau([truth[n] for n in names], [metric[n] for n in names]).statistic
+    figures["systems"] = {"kendall_tau": float(tau), "items": len(system_items),
+                          "table": {n: {"true_quality": truth[n], "silverscore": metric[n]} for n in names}}
+
+    train_signers = signer_ids("train")
+    rerendered = []
+    for k, it in enumerate(items):
+        copy = dataclasses.replace(it, signer=train_signers[k % len(train_signers)], pose=None, confidence=None)
+        rerendered.append(render_item(copy))
+    seen_videos = _poses(rerendered)
+    seen_correct = score(seen_videos, texts)
+    seen_random = score([seen_videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
+    auc_seen = roc_auc(seen_correct, seen_random)
+    figures["signers"] = {"auc_training_signers": auc_seen, "auc_unseen_signers": disc["auc"],
+                          "auc_loss": auc_seen - disc["auc"]}
+    figures["seconds"] = round(time.time() - t0, 1)
+
+    checks = {
+        "correct_vs_random_auc>=0.995": disc["auc"] >= 0.995,
+        "correct_vs_random_overlap<=5": disc["overlap"] <= 5.0,
+        "negation_auc>=0.90": hard.get("negation", {}).get("auc", 0) >= 0.90,
+        "minimal_pair_auc>=0.85": hard.get("minimal_pair", {}).get("auc", 0) >= 0.85,
+        "role_swap_auc>=0.80": hard.get("role_swap", {}).get("auc", 0) >= 0.80,
+        "paraphrase_overlap>=90": rob["overlap"] >= 90.0,
+        "prosody_shift<3": abs(figures["prosody"]["none_minus_high"]) < 3.0,
+        "systems_tau>=0.9": tau >= 0.9,
+        "unseen_signer_auc_loss<0.01": figures["signers"]["auc_loss"] < 0.01,
+    }
+    figures["checks"] = checks
+
+    print(f"model: {figures['model']}")
+    print(f"correct vs random ({len(items)} test items): AUC {disc['auc']:.4f}, overlap {disc['overlap']:.2f} %")
+    for name, h in hard.items():
+        print(f"hard negative {name:<13} vs correct: AUC {h['auc']:.4f} (n={h['n']}, mean drop {h['mean_drop']:.2f})")
+    print(f"paraphrase vs original: overlap {rob['overlap']:.2f} %, normalised AUC {rob['auc']:.4f}, "
+          f"means {rob['original']['mean']:.2f} / {rob['rewritten']['mean']:.2f}")
+    print("prosody mean correct score: " + ", ".join(f"{k} {v:.2f}" for k, v in by_intensity.items())
+          + f"; none - high = {figures['prosody']['none_minus_high']:.2f} points")
+    print(f"simulated systems ({len(names)} systems x {len(system_items)} items): Kendall tau {tau:.4f}")
+    for n in sorted(names, key=lambda n: -truth[n]):
+        print(f"    {n:<22} true {truth[n]:.3f}  silverscore {metric[n]:.2f}")
+    print(f"signers: AUC training signers {auc_seen:.4f}, unseen signers {disc['auc']:.4f}, "
+          f"loss {figures['signers']['auc_loss']:.4f}")
+    print("checks: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in checks.items()))
+    print(f"({figures['seconds']} s)")
+    if args.json:
+        from silverscore.io_utils import atomic_write
+
+        with atomic_write(args.json) as handle:
+            json.dump(figures, handle, indent=1, default=float)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
