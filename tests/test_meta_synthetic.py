@@ -32,8 +32,8 @@ class ToyPoseModel(torch.nn.Module):
     def logit_scale_value(self):
         return torch.tensor(20.0)
 
-    def _pad(self, rows):
-        length = max(len(r) for r in rows)
+    def _pad(self, rows, length=None):
+        length = length or max(len(r) for r in rows)
         emb = torch.zeros(len(rows), length, DIM)
         valid = torch.zeros(len(rows), length, dtype=torch.bool)
         for n, r in enumerate(rows):
@@ -45,7 +45,8 @@ class ToyPoseModel(torch.nn.Module):
         return self._pad([np.asarray(item.data[:, :, 0]) for item in items])
 
     def encode_texts(self, texts):
-        emb, valid = self._pad([[word_vector(w) for w in (t.split() or ["<empty>"])] for t in texts])
+        # fixed text length, as real text towers have (the scorer concatenates batches)
+        emb, valid = self._pad([[word_vector(w) for w in (t.split() or ["<empty>"])][:12] for t in texts], 12)
         return emb, valid, torch.zeros(len(texts), dtype=torch.bool)
 
     def config(self):

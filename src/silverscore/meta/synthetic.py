@@ -35,6 +35,7 @@ from .report import assemble_report, fmt, markdown_table
 from .text_baselines import DEFAULT_ROUGE, text_baselines
 
 INTENSITY_ORDER = ("none", "low", "high")
+MATRIX_MAX_CELLS = 160_000  # up to 400 x 400 items: one score_matrix call beats 2N paired encodings
 HARD_NEGATIVE_SETS = ("negation", "minimal_pair", "role_swap", "number")
 
 
@@ -178,6 +179,8 @@ class SynthSession:
         self.root = Path(self.root)
         self.test = load_test_set(self.root)
         self.index = {i: k for k, i in enumerate(self.test.ids)}
+        self._test_texts = set(self.test.texts)
+        self._groups: dict[str, list[str]] | None = None
 
     def pose(self, path: Path):
         key = str(path)
@@ -185,14 +188,45 @@ class SynthSession:
             self._poses[key] = self.scorer.load_hypothesis(path)
         return self._poses[key]
 
+    def _pose_groups(self) -> dict[str, list[str]]:
+        """Folder → every pose of that set (test set, each system, each hard-negative set)."""
+        if self._groups is None:
+            groups: dict[str, list[str]] = {}
+            paths = [*self.test.poses, *(p for s in load_systems(self.root) for p in s.poses),
+                     *(r["pose_path"] for rows in load_hard_negatives(self.root).values() for r in rows)]
+            for path in paths:
+                groups.setdefault(str(Path(path).parent), []).append(str(path))
+            self._groups = {k: list(dict.fromkeys(v)) for k, v in groups.items()}
+        return self._groups
+
     def score(self, poses: Sequence[Path], texts: Sequence[str]) -> np.ndarray:
-        """SiLVERScore of each (pose k, text k); only pairs not seen before are computed."""
+        """SiLVERScore of each (pose k, text k), each pair computed once per session.
+
+        Canonical route, so that a number never depends on which experiment asked first: a pose
+        of a known set scored against a test reference comes from one ``score_matrix`` call of
+        that whole set × all test references (each pose encoded once; correct and random pairs
+        all lie in it) as long as that matrix has at most ``MATRIX_MAX_CELLS`` cells; any other
+        pair (e.g. a hard-negative *text*) is scored paired.
+        """
         keys = [(str(p), t) for p, t in zip(poses, texts)]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._scores))
+        todo = [k for k in dict.fromkeys(keys) if k not in self._scores]
+        groups = self._pose_groups()
+        for folder in dict.fromkeys(str(Path(p).parent) for p, t in todo if t in self._test_texts):
+            members = groups.get(folder)
+            if members and len(members) * len(self.test.texts) <= MATRIX_MAX_CELLS:
+                self._matrix(members)
+        todo = [k for k in todo if k not in self._scores]
         if todo:
             result = self.scorer.score([self.pose(Path(p)) for p, _ in todo], [t for _, t in todo])
             self._scores.update(zip(todo, map(float, result.scores)))
         return np.asarray([self._scores[k] for k in keys], dtype=np.float64)
+
+    def _matrix(self, poses: list[str]) -> None:
+        texts = list(dict.fromkeys(self.test.texts))
+        result = self.scorer.score_matrix([self.pose(Path(p)) for p in poses], texts)
+        for row, p in enumerate(poses):
+            for col, t in enumerate(texts):
+                self._scores.setdefault((p, t), float(result.scores[row, col]))
 
     def dtw(self, generated: Sequence[Path], reference: Sequence[Path]) -> np.ndarray:
         """-DTW-MJE of each (generated pose k, reference pose k), memoised by file pair."""
