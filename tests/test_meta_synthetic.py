@@ -182,3 +182,19 @@ def test_run_all_writes_every_section_and_the_report(folder, scorer, tmp_path):
     first = json.loads((tmp_path / "ranking.json").read_text())
     again = synthetic.run_ranking(scorer, folder, seed=0)
     assert again["metrics"]["SiLVERScore"]["neighbours"] == first["metrics"]["SiLVERScore"]["neighbours"]
+
+
+class BatchPaddedToy(ToyPoseModel):
+    """Pads texts to the longest of each batch, as pose_minilm does."""
+
+    def encode_texts(self, texts):
+        emb, valid = self._pad([[word_vector(w) for w in (t.split() or ["<empty>"])] for t in texts])
+        return emb, valid, torch.zeros(len(texts), dtype=torch.bool)
+
+
+def test_session_matrix_route_with_more_texts_than_a_batch(folder):
+    session = synthetic.SynthSession(Scorer(BatchPaddedToy(), batch_size=4), folder)
+    test = session.test
+    via_matrix = session.score(test.poses, test.texts)
+    paired = Scorer(ToyPoseModel(), batch_size=64).score(test.poses, test.texts).scores
+    assert np.allclose(via_matrix, paired, atol=1e-4)

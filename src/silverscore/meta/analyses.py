@@ -121,7 +121,7 @@ _CORRELATIONS = {
     "spearman": lambda x, y: sps.spearmanr(x, y)[0],
     "pearson": lambda x, y: sps.pearsonr(x, y)[0],
 }
-_KENDALL_VECTOR_MAX_N = 400  # above this the O(n²) pairwise form costs more than scipy's loop
+_KENDALL_VECTOR_MAX_N = 120  # measured: above ~120 items the O(n²) pairwise form loses to SciPy
 
 
 def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:

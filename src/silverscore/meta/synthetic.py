@@ -223,10 +223,17 @@ class SynthSession:
 
     def _matrix(self, poses: list[str]) -> None:
         texts = list(dict.fromkeys(self.test.texts))
-        result = self.scorer.score_matrix([self.pose(Path(p)) for p in poses], texts)
-        for row, p in enumerate(poses):
-            for col, t in enumerate(texts):
-                self._scores.setdefault((p, t), float(result.scores[row, col]))
+        items = [self.pose(Path(p)) for p in poses]
+        # Texts go in blocks of at most batch_size: Scorer._encode_texts concatenates text
+        # batches that a model may pad to different lengths (pose_minilm does), which fails for
+        # more distinct texts than one batch. Reported to the lead; the block loop is harmless.
+        block = max(1, int(getattr(self.scorer, "batch_size", 64)))
+        for start in range(0, len(texts), block):
+            chunk = texts[start:start + block]
+            result = self.scorer.score_matrix(items, chunk)
+            for row, p in enumerate(poses):
+                for col, t in enumerate(chunk):
+                    self._scores.setdefault((p, t), float(result.scores[row, col]))
 
     def dtw(self, generated: Sequence[Path], reference: Sequence[Path]) -> np.ndarray:
         """-DTW-MJE of each (generated pose k, reference pose k), memoised by file pair."""
@@ -243,6 +250,11 @@ class SynthSession:
     @property
     def signature(self) -> str:
         return self.scorer.signature
+
+    @property
+    def progress(self) -> bool:
+        """Progress bars follow the scorer's setting (``--quiet``, or stderr not a terminal)."""
+        return bool(getattr(self.scorer, "progress", False))
 
     def pairs(self, n: int, pairs_file=None, save_to=None, ids=None) -> np.ndarray:
         pairs = load_pairs(pairs_file, n) if pairs_file else draw_random_pairs(n, self.seed)
@@ -315,7 +327,7 @@ def run_discrimination(scorer, root, out_dir=None, seed: int = 0, pairs_file=Non
     by_system = {}
     systems = load_systems(session.root)
     best = best_imperfect_system(systems)
-    for system in tqdm(systems, desc="systems", unit="system", leave=False):
+    for system in tqdm(systems, desc="systems", unit="system", leave=False, disable=not session.progress):
         sys_rows, test_rows = session.aligned(system)
         sys_pairs = draw_random_pairs(len(sys_rows), session.seed)
         metrics = _system_metrics(session, system, sys_pairs, sys_rows, test_rows)
@@ -480,7 +492,7 @@ def run_ranking(scorer, root, out_dir=None, seed: int = 0, n_boot: int = 1000, n
     refs = [test.texts[session.index[i]] for i in ids]
     ref_poses = [test.poses[session.index[i]] for i in ids]
     series: dict[str, dict[str, np.ndarray]] = {}
-    for system in tqdm(systems, desc="ranking", unit="system", leave=False):
+    for system in tqdm(systems, desc="ranking", unit="system", leave=False, disable=not session.progress):
         by_id = {i: r for r, i in enumerate(system.ids)}
         rows = [by_id[i] for i in ids]
         gen = [system.poses[r] for r in rows]
@@ -551,8 +563,6 @@ def run_all(scorer, root, out_dir, seed: int = 0, paper_dir=None, extra_scorers:
     when present; ``False``: leave it out). Experiments whose data the folder lacks (no systems,
     no hard negatives) are listed as skipped, the rest still run.
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out_dir)
     session = _session(scorer, root, seed)
     summary: dict = {"signature": session.signature, "out": str(out_dir), "experiments": {}}
@@ -576,7 +586,7 @@ def run_all(scorer, root, out_dir, seed: int = 0, paper_dir=None, extra_scorers:
         paper_dir = candidate if (candidate / "bt_score_data.csv").is_file() else None
     if paper_dir is not None:
         steps.insert(0, ("paper", lambda: experiments.paper_experiment(paper_dir, out_dir)))
-    for name, step in tqdm(steps, desc="meta all", unit="experiment", leave=False):
+    for name, step in tqdm(steps, desc="meta all", unit="experiment", leave=False, disable=not session.progress):
         try:
             result = step()
         except InputError as err:  # a folder without e.g. systems skips those experiments
