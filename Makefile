@@ -1,0 +1,15 @@
+# Reproducible builds of the bundled default model (see docs/training.md).
+PYTHON ?= python
+
+.PHONY: default-model bench-default-model
+
+# Retrain the default model from scratch on CPU (single process, seeded: bit-for-bit the shipped
+# weights on the same torch build) and install it as package data.
+default-model:
+	$(PYTHON) -m silverscore.cli train --config configs/default_model.toml
+	cp runs/default_model/model.safetensors src/silverscore/data/default.safetensors
+	cp runs/default_model/model.json src/silverscore/data/default.json
+
+# Every "Done when" figure of the bundled default model on the synthetic test split.
+bench-default-model:
+	$(PYTHON) benchmarks/bench_default_model.py
