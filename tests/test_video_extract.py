@@ -297,6 +297,12 @@ def test_extract_command_input_errors(assets, tmp_path, capsys):
     errors: dict[str, str] = {}
     assert extract_features([tmp_path / "absent.mp4"], assets["agnostic"], progress=False, errors=errors) == {}
     assert "not found" in errors[str(tmp_path / "absent.mp4")]
+    assert cli_main(["extract", "--videos", str(empty), "--agnostic-ckpt", str(assets["agnostic"]),
+                     "--out", str(tmp_path / "o"), "--no-npy", "--quiet"]) == 2
+    assert "nothing to write" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA"):
+            extract_features([assets["short"]], assets["agnostic"], device="cuda", progress=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,30 +337,33 @@ def _torchrun(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_torchrun_two_processes_share_the_videos(assets, short_single, tmp_path):
-    """One launch, 2 ranks: the CLI runner shares the files; extract_features gathers in memory."""
+    """2 ranks: the CLI runner shares the files; extract_features gathers results in memory."""
     videos = tmp_path / "videos"
     videos.mkdir()
     for name in ("a", "b"):
         (videos / f"{name}.mp4").write_bytes(assets["short"].read_bytes())
     out = tmp_path / "out"
-    script = tmp_path / "job.py"
-    script.write_text(
-        "import os, sys, numpy as np\n"
-        "from silverscore.cli import main\n"
-        "from silverscore.extract import extract_features\n"
-        "videos, ckpt, out = sys.argv[1:4]\n"
-        "code = main(['extract', '--videos', videos, '--agnostic-ckpt', ckpt, '--out', out, '--quiet', '--distributed'])\n"
-        "paths = sorted(os.path.join(videos, n) for n in os.listdir(videos))\n"
-        "got = extract_features(paths, ckpt, progress=False, distributed=True)\n"
-        "np.savez(f\"rank{os.environ['RANK']}.npz\", **{os.path.basename(k): v for k, v in got.items()})\n"
-        "sys.exit(code)\n"
-    )
-    done = _torchrun([str(script), str(videos), str(assets["agnostic"]), str(out)], tmp_path)
+    done = _torchrun(["-m", "silverscore.cli", "extract", "--videos", str(videos), "--agnostic-ckpt",
+                      str(assets["agnostic"]), "--out", str(out), "--quiet"], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr.count("extract: 2 written, 0 already done, 0 failed") == 1  # rank 0 reports the total
     for name in ("a", "b"):
         assert np.array_equal(np.load(out / f"{name}.npy"), short_single)
-    for rank in (0, 1):  # each rank computed one video and received the other
+
+    # A caller that already runs under torchrun with its own process group (e.g. a scorer): each
+    # rank computes its share and every rank receives all features.
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import os, sys, numpy as np, torch.distributed as dist\n"
+        "from silverscore.extract import extract_features\n"
+        "dist.init_process_group('gloo')\n"
+        "got = extract_features(sys.argv[2:], sys.argv[1], progress=False)\n"
+        "np.savez(f\"rank{os.environ['RANK']}.npz\", **{os.path.basename(k): v for k, v in got.items()})\n"
+        "dist.destroy_process_group()\n"
+    )
+    done = _torchrun([str(script), str(assets["agnostic"]), str(videos / "a.mp4"), str(videos / "b.mp4")], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for rank in (0, 1):
         with np.load(tmp_path / f"rank{rank}.npz") as gathered:
             assert sorted(gathered.files) == ["a.mp4", "b.mp4"]
             for name in gathered.files:
