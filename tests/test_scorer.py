@@ -82,3 +82,23 @@ def test_metric_adapter_equals_one_shot(loaded, batch):
     got = metric.compute()
     assert got["mean"] == pytest.approx(once["mean"], abs=1e-9)
     assert got["ci95"] == pytest.approx(once["ci95"], abs=1e-9)
+
+
+def test_default_pose_model_is_batch_invariant(tmp_path):
+    """The bundled pose model too: alone, in one batch, or shuffled in batches of 5."""
+    import json
+
+    from silverscore.cli import main
+
+    assert main(["synth", "--out", str(tmp_path), "--sentences", "16", "--seed", "5", "--split", "test", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    hyps = [tmp_path / r["pose"] for r in rows]
+    refs = [r["text"] for r in rows]
+    scorer = Scorer(None, batch_size=16)
+    together = scorer.score(hyps, refs).scores
+    single = Scorer(scorer._loaded, batch_size=1)
+    alone = np.array([single.score([h], [t]).scores[0] for h, t in zip(hyps, refs)])
+    order = np.random.default_rng(2).permutation(len(hyps))
+    shuffled = Scorer(scorer._loaded, batch_size=5).score([hyps[i] for i in order], [refs[i] for i in order]).scores
+    np.testing.assert_allclose(together, alone, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(together[order], shuffled, atol=1e-6, rtol=0)
