@@ -168,7 +168,8 @@ def correlation_experiment(series: Mapping[str, Pair], signature: str, out_dir=N
         return f"{fmt(c['value'], 3)} [{fmt(c['ci'][0], 3)}, {fmt(c['ci'][1], 3)}]"
 
     rows = [[metric, str(s["n"]), cell(s["kendall"]), cell(s["spearman"]), cell(s["pearson"])] for metric, s in metrics.items()]
-    markdown = ("## correlation\n\nAgreement with human ratings, with 95 % percentile-bootstrap intervals "
+    rater = (extra or {}).get("human", "human ratings")
+    markdown = (f"## correlation\n\nAgreement with {rater}, with 95 % percentile-bootstrap intervals "
                 f"({n_boot} resamples of items, seed {seed}).\n\n"
                 + markdown_table(["metric", "n", "Kendall τ", "Spearman ρ", "Pearson r"], rows))
     return _finish("correlation", result, markdown, [], out_dir)

@@ -104,17 +104,20 @@ def group_boxplots(groups: Mapping[str, Mapping[str, np.ndarray]], path, title: 
 
 def ranking_scatter(quality: Sequence[float], scores: Mapping[str, Sequence[float]], names: Sequence[str],
                     path, title: str = "") -> Path:
-    """Corpus score (each metric min-max scaled) against the systems' known quality."""
-    fig = Figure(figsize=(4.8, 3.8))
+    """Corpus score of each metric (min-max scaled per metric) for the systems in order of known
+    quality; systems are evenly spaced and named on the axis so that many of them stay readable."""
+    order = np.argsort(np.asarray(quality, float), kind="stable")
+    positions = np.arange(len(order))
+    fig = Figure(figsize=(max(5.0, 2.5 + 0.42 * len(order)), 4.4))
     ax = fig.add_subplot(1, 1, 1)
-    quality = np.asarray(quality, float)
     for metric, values in scores.items():
-        ax.plot(quality, minmax(np.asarray(values, float)), marker="o", linewidth=1, label=metric)
-    for q, name in zip(quality, names):
-        ax.annotate(name, (q, 0), fontsize=6, rotation=45, xytext=(0, -14), textcoords="offset points")
-    ax.set_xlabel("known system quality")
+        values = np.asarray(values, float)[order]
+        ax.plot(positions, minmax(values), marker="o", markersize=4, linewidth=1, label=metric)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([f"{names[i]} ({quality[i]:.2f})" for i in order], rotation=55, ha="right", fontsize=7)
+    ax.set_xlabel("systems, worst to best known quality")
     ax.set_ylabel("corpus score (min-max per metric)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title, fontsize=10)
     return _save(fig, path)
