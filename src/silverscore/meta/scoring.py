@@ -27,7 +27,3 @@ def score_correct_and_random(scorer, hyps: Sequence, texts: Sequence[str], pairs
     random = score_paired(scorer, [hyps[i] for i, _ in pairs], [texts[j] for _, j in pairs])
     return correct, random
 
-
-def random_pair_texts(hyps: Sequence, texts: Sequence[str], pairs: np.ndarray) -> tuple[list, list[str]]:
-    """The (hypothesis, text) lists of the random pairs, for baselines scored on the same pairs."""
-    return [hyps[i] for i, _ in pairs], [texts[j] for _, j in pairs]

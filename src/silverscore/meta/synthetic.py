@@ -30,13 +30,13 @@ from tqdm.auto import tqdm
 
 from ..errors import InputError
 from . import analyses, experiments
-from .pairs import draw_random_pairs, load_pairs, save_pairs
+from .pairs import draw_random_pairs
+from .runners import resolve_pairs
 from .report import assemble_report, fmt, markdown_table
 from .text_baselines import DEFAULT_ROUGE, text_baselines
 
 INTENSITY_ORDER = ("none", "low", "high")
 MATRIX_MAX_CELLS = 160_000  # up to 400 x 400 items: one score_matrix call beats 2N paired encodings
-HARD_NEGATIVE_SETS = ("negation", "minimal_pair", "role_swap", "number")
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -106,6 +106,8 @@ def load_test_set(root: str | Path) -> SynthTestSet:
 
 def load_hard_negatives(root: str | Path) -> dict[str, list[dict]]:
     """Set name → rows (with a resolved ``pose_path``); sets absent on disk are left out."""
+    from ..synth.negatives import HARD_NEGATIVE_SETS  # the writer's set order (import only when needed)
+
     root = Path(root)
     sets = {}
     base = root / "hard_negatives"
@@ -257,10 +259,7 @@ class SynthSession:
         return bool(getattr(self.scorer, "progress", False))
 
     def pairs(self, n: int, pairs_file=None, save_to=None, ids=None) -> np.ndarray:
-        pairs = load_pairs(pairs_file, n) if pairs_file else draw_random_pairs(n, self.seed)
-        if save_to:
-            save_pairs(save_to, pairs, seed=None if pairs_file else self.seed, ids=ids)
-        return pairs
+        return resolve_pairs(n, self.seed, pairs_file, save_to, ids)
 
     def best_system(self) -> SynthSystem | None:
         return best_imperfect_system(load_systems(self.root))
