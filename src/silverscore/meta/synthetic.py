@@ -291,8 +291,8 @@ def _signature(session: SynthSession, experiment: str, **params) -> str:
     return f"{session.signature}|meta:{experiment}|data:{session.root.name}|seed:{session.seed}{extra}|bins:50"
 
 
-def _system_metrics(session: SynthSession, system: SynthSystem, pairs: np.ndarray, sys_rows, test_rows,
-                    with_dtw: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _system_metrics(session: SynthSession, system: SynthSystem, pairs: np.ndarray, sys_rows,
+                    test_rows) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Correct and random pairs of one system: SiLVERScore, oracle text baselines, -DTW-MJE."""
     test = session.test
     gen = [system.poses[r] for r in sys_rows]
@@ -305,9 +305,8 @@ def _system_metrics(session: SynthSession, system: SynthSystem, pairs: np.ndarra
     random = text_baselines([bt[i] for i, _ in pairs], [refs[j] for _, j in pairs], session.rouge_variant, session.tokenize)
     for metric in correct:
         series[f"{metric} (oracle BT)"] = (correct[metric], random[metric])
-    if with_dtw:
-        series["-DTW-MJE"] = (session.dtw(gen, ref_poses),
-                              session.dtw([gen[i] for i, _ in pairs], [ref_poses[j] for _, j in pairs]))
+    series["-DTW-MJE"] = (session.dtw(gen, ref_poses),
+                          session.dtw([gen[i] for i, _ in pairs], [ref_poses[j] for _, j in pairs]))
     return series
 
 
