@@ -102,3 +102,20 @@ def test_default_pose_model_is_batch_invariant(tmp_path):
     shuffled = Scorer(scorer._loaded, batch_size=5).score([hyps[i] for i in order], [refs[i] for i in order]).scores
     np.testing.assert_allclose(together, alone, atol=1e-6, rtol=0)
     np.testing.assert_allclose(together[order], shuffled, atol=1e-6, rtol=0)
+
+
+def test_matrix_with_more_texts_than_batch_size_on_the_pose_model(tmp_path):
+    """Text blocks of different padded widths are joined correctly (pose model pads per block)."""
+    import json
+
+    from silverscore.cli import main
+
+    assert main(["synth", "--out", str(tmp_path), "--sentences", "6", "--seed", "9", "--split", "test", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    hyps = [tmp_path / r["pose"] for r in rows]
+    refs = [r["text"] for r in rows]
+    small = Scorer(None, batch_size=2).score_matrix(hyps, refs).scores
+    large = Scorer(None, batch_size=8).score_matrix(hyps, refs).scores
+    assert small.shape == (6, 6)
+    np.testing.assert_allclose(small, large, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(np.diag(small), Scorer(None).score(hyps, refs).scores, atol=1e-6, rtol=0)

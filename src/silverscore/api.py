@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from . import __version__
 from .errors import InputError
@@ -196,9 +197,14 @@ class Scorer:
             embs.append(emb)
             valids.append(valid)
             truncs.append(trunc.cpu())
-        index = torch.tensor([position[t] for t in texts], dtype=torch.long)
+        # Models that pad each batch to its own longest text give blocks of different widths:
+        # pad every block to the widest (padding is masked, so this changes no score).
+        width = max(e.shape[1] for e in embs)
+        embs = [F.pad(e, (0, 0, 0, width - e.shape[1])) for e in embs]
+        valids = [F.pad(v, (0, width - v.shape[1])) for v in valids]
         emb = torch.cat(embs)
-        return emb[index.to(emb.device)], torch.cat(valids)[index.to(emb.device)], torch.cat(truncs)[index]
+        index = torch.tensor([position[t] for t in texts], dtype=torch.long, device=emb.device)
+        return emb[index], torch.cat(valids)[index], torch.cat(truncs)[index.cpu()]
 
     def _similarity_dtype(self) -> torch.dtype:
         """The similarity always runs in float64: it costs little next to the towers, and the
