@@ -226,16 +226,10 @@ class SynthSession:
     def _matrix(self, poses: list[str]) -> None:
         texts = list(dict.fromkeys(self.test.texts))
         items = [self.pose(Path(p)) for p in poses]
-        # Texts go in blocks of at most batch_size: Scorer._encode_texts concatenates text
-        # batches that a model may pad to different lengths (pose_minilm does), which fails for
-        # more distinct texts than one batch. Reported to the lead; the block loop is harmless.
-        block = max(1, int(getattr(self.scorer, "batch_size", 64)))
-        for start in range(0, len(texts), block):
-            chunk = texts[start:start + block]
-            result = self.scorer.score_matrix(items, chunk)
-            for row, p in enumerate(poses):
-                for col, t in enumerate(chunk):
-                    self._scores.setdefault((p, t), float(result.scores[row, col]))
+        result = self.scorer.score_matrix(items, texts)
+        for row, p in enumerate(poses):
+            for col, t in enumerate(texts):
+                self._scores.setdefault((p, t), float(result.scores[row, col]))
 
     def dtw(self, generated: Sequence[Path], reference: Sequence[Path]) -> np.ndarray:
         """-DTW-MJE of each (generated pose k, reference pose k), memoised by file pair."""
