@@ -30,7 +30,7 @@ def _out(parser: argparse.ArgumentParser) -> None:
 
 
 def _text_baseline_options(parser: argparse.ArgumentParser) -> None:
-    from ..meta.text_baselines import DEFAULT_ROUGE, ROUGE_VARIANTS, TOKENIZATIONS
+    from ..meta.options import DEFAULT_ROUGE, ROUGE_VARIANTS, TOKENIZATIONS
 
     parser.add_argument("--tokenize", choices=TOKENIZATIONS, default="13a",
                         help="tokenization for BLEU/ROUGE-L of --bt texts: 13a (sacrebleu standard, default) or "

@@ -15,10 +15,18 @@ Markdown report. Layers, bottom up:
 """
 from __future__ import annotations
 
-from .measures import discrimination_stats, joint_overlap, robustness_stats, roc_auc
-from .pairs import draw_random_pairs, load_pairs, save_pairs
+import importlib
 
-__all__ = [
-    "discrimination_stats", "joint_overlap", "robustness_stats", "roc_auc",
-    "draw_random_pairs", "load_pairs", "save_pairs",
-]
+_EXPORTS = {
+    "discrimination_stats": "measures", "joint_overlap": "measures", "robustness_stats": "measures",
+    "roc_auc": "measures", "draw_random_pairs": "pairs", "load_pairs": "pairs", "save_pairs": "pairs",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Exports load on first use, so importing a light submodule does not import scikit-learn."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

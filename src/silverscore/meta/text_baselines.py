@@ -24,10 +24,8 @@ import numpy as np
 from rouge_score import rouge_scorer, tokenizers
 from sacrebleu.metrics import BLEU, CHRF
 
-ROUGE_VARIANTS = ("rougeL", "rougeL-ws", "rougeL-slt")
-DEFAULT_ROUGE = "rougeL-slt"
+from .options import DEFAULT_ROUGE, ROUGE_VARIANTS, TOKENIZATIONS  # noqa: F401  (re-exported)
 BLEU_ORDERS = (1, 2, 3, 4)
-TOKENIZATIONS = ("none", "13a")
 
 
 class _WhitespaceTokenizer(tokenizers.Tokenizer):
