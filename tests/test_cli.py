@@ -150,3 +150,11 @@ def test_compare(tmp_path):
     assert out["approximate_randomization"]["p_value"] == pytest.approx(1 / 2001)
     (tmp_path / "c.csv").write_text("id,score\ns0,1\n")
     assert_clean_error(run_cli("compare", tmp_path / "a.jsonl", tmp_path / "c.csv"), "ids differ")
+
+
+def test_help_imports_no_heavy_library():
+    """`silverscore --help` must be instant: no torch, scipy, scikit-learn or matplotlib."""
+    code = ("import sys; from silverscore.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'scipy', 'sklearn', 'matplotlib', 'rouge_score') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
