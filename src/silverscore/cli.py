@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"silverscore: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `silverscore ... | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("silverscore: interrupted", file=sys.stderr)
         return 130
