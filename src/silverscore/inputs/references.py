@@ -35,16 +35,30 @@ def _read_text(path: Path) -> str:
         raise InputError(path, f"not UTF-8 text (invalid byte at offset {err.start})") from None
 
 
-def _from_jsonl(text: str, path: Path) -> list[Reference]:
-    refs = []
-    for number, line in enumerate(text.splitlines(), 1):
+def read_jsonl(path: str | Path) -> list[dict]:
+    """The objects of a JSON-lines file (blank lines skipped); a bad line is an error naming it.
+
+    Shared by every JSONL reader of the package (references, synthetic manifests, datasets).
+    """
+    path = Path(path)
+    rows = []
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise InputError(path, f"line {number} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict) or "text" not in row:
+        if not isinstance(row, dict):
+            raise InputError(path, f"line {number} is not a JSON object")
+        rows.append(row)
+    return rows
+
+
+def _from_jsonl(path: Path) -> list[Reference]:
+    refs = []
+    for number, row in enumerate(read_jsonl(path), 1):
+        if "text" not in row:
             raise InputError(path, f"line {number} has no 'text' field")
         if not isinstance(row["text"], str):
             raise InputError(path, f"line {number}: 'text' must be a string")
@@ -63,16 +77,13 @@ def _from_table(text: str, path: Path, delimiter: str) -> list[Reference]:
 def read_references(path: str | Path) -> list[Reference]:
     """Read a reference file in any of the supported layouts (chosen by extension)."""
     path = Path(path)
-    text = _read_text(path)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        refs = _from_jsonl(text, path)
-    elif suffix == ".tsv":
-        refs = _from_table(text, path, "\t")
-    elif suffix == ".csv":
-        refs = _from_table(text, path, ",")
+        refs = _from_jsonl(path)
+    elif suffix in (".tsv", ".csv"):
+        refs = _from_table(_read_text(path), path, "\t" if suffix == ".tsv" else ",")
     else:
-        lines = text.splitlines()
+        lines = _read_text(path).splitlines()
         while lines and not lines[-1].strip():  # a trailing newline is not an empty sentence
             lines.pop()
         refs = [Reference(str(i), line.rstrip("\r")) for i, line in enumerate(lines, 1)]

@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..inputs.references import read_jsonl
 from . import analyses, experiments
 from .pairs import draw_random_pairs
 from .runners import resolve_pairs
@@ -43,17 +44,10 @@ MATRIX_MAX_CELLS = 160_000  # up to 400 x 400 items: one score_matrix call beats
 def _read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise InputError(path, "manifest not found (is this a `silverscore synth` folder?)")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(path, f"line {number} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict) or "id" not in row:
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows, 1):
+        if "id" not in row:
             raise InputError(path, f"line {number} has no 'id'")
-        rows.append(row)
     if not rows:
         raise InputError(path, "empty manifest")
     return rows
