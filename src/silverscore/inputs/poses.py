@@ -108,7 +108,8 @@ def _read_pose_format(path: Path) -> PoseSequence:
             pose = Pose.read(handle.read())
     except Exception as err:  # the library raises many kinds on a malformed file
         raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from None
-    data = np.asarray(pose.body.data.data if hasattr(pose.body.data, "data") else pose.body.data, dtype=np.float32)
+    body = pose.body.data
+    data = np.asarray(body.filled(0.0) if isinstance(body, np.ma.MaskedArray) else body, dtype=np.float32)  # missing → 0
     confidence = np.asarray(pose.body.confidence, dtype=np.float32)
     if data.ndim != 4 or data.shape[0] < 1:
         raise InputError(path, f"pose body has shape {data.shape}; expected frames x people x points x dims with >= 1 frame")

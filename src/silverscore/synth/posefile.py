@@ -12,7 +12,6 @@ from pose_format import Pose
 from pose_format.numpy import NumPyPoseBody
 from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
 
-from ..errors import InputError
 from ..io_utils import atomic_write
 from . import skeleton as sk
 
@@ -47,18 +46,10 @@ def write_pose(path: str | Path, pose: np.ndarray, confidence: np.ndarray, fps: 
 def read_pose(path: str | Path) -> tuple[np.ndarray, np.ndarray, float]:
     """Read a ``.pose`` file: (``T × K × 3`` float32 points, ``T × K`` confidences, fps).
 
-    Only the first person is kept. Missing points come back as zeros with confidence 0.
+    The package's one pose reader (:func:`silverscore.inputs.poses.read_pose`), unpacked: the
+    first person only, missing points as zeros with confidence 0.
     """
-    path = Path(path)
-    try:
-        pose = Pose.read(path.read_bytes())
-    except FileNotFoundError:
-        raise InputError(path, "no such pose file") from None
-    except Exception as err:  # pose-format raises assorted errors on corrupt files
-        raise InputError(path, f"not a readable .pose file ({type(err).__name__}: {err})") from None
-    data = np.asarray(pose.body.data.filled(0.0) if hasattr(pose.body.data, "filled") else pose.body.data,
-                      dtype=np.float32)
-    conf = np.asarray(pose.body.confidence, dtype=np.float32)
-    if data.ndim != 4 or data.shape[1] < 1:
-        raise InputError(path, f"unexpected pose body shape {data.shape}")
-    return data[:, 0, :, :3], conf[:, 0], float(pose.body.fps)
+    from ..inputs.poses import read_pose as read_sequence
+
+    sequence = read_sequence(path)
+    return sequence.data, sequence.confidence, sequence.fps
