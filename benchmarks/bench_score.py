@@ -106,10 +106,12 @@ def process_run(ckpt: Path, n: int, workdir: Path) -> dict:
         for i, (f, t) in enumerate(zip(feats, texts)):
             np.save(hyps / f"{i:05d}.npy", f)
             refs.write(json.dumps({"id": f"{i:05d}", "text": t}) + "\n")
+    # VmHWM (this process's own peak RSS, reset by exec) rather than ru_maxrss, which a child
+    # inherits from the parent that forked it.
     code = (
-        "import resource, sys, time; t0 = time.perf_counter(); from silverscore.cli import main; "
-        "rc = main(sys.argv[1:]); "
-        "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+        "import sys; from silverscore.cli import main; rc = main(sys.argv[1:]); "
+        "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')); "
+        "print('RSS', hwm.split()[1], file=sys.stderr); sys.exit(rc)"
     )
     start = time.perf_counter()
     proc = subprocess.run(
@@ -128,7 +130,13 @@ def main() -> None:
     parser.add_argument("--official-max", type=int, default=200)
     parser.add_argument("--process-items", type=int, default=400)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads here and in the child process (default: torch's choice); "
+                             "the peak is measured with the same number")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # inherited by the `silverscore score` process
 
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}))
     peak = matmul_peak()
