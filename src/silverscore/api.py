@@ -143,6 +143,11 @@ class Scorer:
         return self.net.input_kind
 
     @property
+    def feature_dim(self) -> int | None:
+        """Clip-feature width an I3D model expects (checked on every hypothesis), else None."""
+        return getattr(self.net, "feature_dim", None)
+
+    @property
     def signature(self) -> str:
         """``silverscore|model:NAME@SHA12|...|v:VERSION`` — everything the numbers depend on."""
         net = self.net
@@ -174,11 +179,11 @@ class Scorer:
                 return read_pose(item)
             from .inputs.features import read_feature_file
 
-            return read_feature_file(item, getattr(self.net, "_dims", {}).get("input_dim"))
+            return read_feature_file(item, self.feature_dim)
         if self.input_kind == "i3d":
             from .inputs.features import check_features
 
-            return check_features(item, None, getattr(self.net, "_dims", {}).get("input_dim"))
+            return check_features(item, None, self.feature_dim)
         return item
 
     @staticmethod

@@ -83,7 +83,7 @@ def load_inputs(args: argparse.Namespace, scorer):
             raise InputError(None, "--agnostic/--aware are I3D feature streams; this model reads poses")
         agnostic = resolve_hypotheses(args.agnostic, refs, extensions)
         aware = resolve_hypotheses(args.aware, refs, extensions)
-        dim = scorer.net._dims["input_dim"]
+        dim = scorer.feature_dim
         hyps = [blend_streams(read_feature_file(a, dim), read_feature_file(b, dim), args.alpha, b) for a, b in zip(agnostic, aware)]
     elif getattr(args, "videos", None):
         hyps = _features_from_videos(args, refs, scorer)

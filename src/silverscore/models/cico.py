@@ -222,6 +222,11 @@ class CiCoModel(nn.Module):
         return self
 
     @property
+    def feature_dim(self) -> int:
+        """Width of the clip features this model reads (1024 for I3D)."""
+        return self._dims["input_dim"]
+
+    @property
     def compute_dtype(self) -> torch.dtype:
         return PRECISIONS[self.precision]
 
