@@ -87,5 +87,5 @@ def test_jsonl_manifest(tmp_path):
     assert rec.paraphrases == ["Rain falls."] and rec.glosses == ["RAIN"] and rec.signer == "train-01"
     assert rec.extra["negated"] is False and rec.media == (tmp_path / "poses" / "x.npy").resolve()
     (tmp_path / "bad.jsonl").write_text('{"id": "y", "text": "t"}\n')
-    with pytest.raises(InputError, match="line 1"):
+    with pytest.raises(InputError, match="object 1 needs 'id', 'text' and 'pose'"):
         load_dataset("jsonl", manifest=tmp_path / "bad.jsonl")

@@ -26,7 +26,6 @@ Layouts (as distributed by their authors):
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -163,22 +162,20 @@ def load_cico(path: Path, media: Path, extensions: Sequence[str], split: str | N
 
 
 def load_jsonl(path: Path, media_key: str = "pose", skip_missing: bool = False) -> list[Record]:
+    from ..inputs.references import read_jsonl
+
     path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "manifest not found")
     records = []
-    for number, line in enumerate(_read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(path, f"line {number}: not JSON ({err.msg})") from None
-        if not isinstance(row, dict) or "id" not in row or "text" not in row or media_key not in row:
-            raise InputError(path, f"line {number}: needs 'id', 'text' and '{media_key}'")
+    for number, row in enumerate(read_jsonl(path), 1):
+        if "id" not in row or "text" not in row or media_key not in row:
+            raise InputError(path, f"object {number} needs 'id', 'text' and '{media_key}'")
         media = (path.parent / row[media_key]).resolve()
         if not media.is_file():
             if skip_missing:
                 continue
-            raise InputError(media, f"media file of item {row['id']} (line {number}) not found")
+            raise InputError(media, f"media file of item {row['id']} (object {number}) not found")
         known = {"id", "text", media_key, "paraphrases", "glosses", "signer"}
         records.append(Record(
             id=str(row["id"]), text=str(row["text"]), media=media,
