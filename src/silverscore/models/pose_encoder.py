@@ -234,7 +234,7 @@ class PoseEncoder(nn.Module):
         c = self.config
         return len(window_starts(int(frames), c.window, c.stride, c.max_windows))
 
-    def window_index(self, lengths: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def window_index(self, lengths: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame indices [N, W, window] (−1 = none), and the window mask [N, W]."""
         c = self.config
         per_item = [window_starts(int(t), c.window, c.stride, c.max_windows) for t in lengths]
@@ -246,14 +246,14 @@ class PoseEncoder(nn.Module):
             frames = starts[:, None] + offsets[None, :]
             index[i, : len(starts)] = np.where(frames < t, frames, -1)
             valid[i, : len(starts)] = True
-        return torch.from_numpy(index), torch.from_numpy(valid), torch.tensor([len(s) for s in per_item])
+        return torch.from_numpy(index), torch.from_numpy(valid)
 
     def forward(self, features: torch.Tensor, lengths: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """``features`` [N, T, F] zero-padded, ``lengths`` [N] → (tokens [N, W, E], valid [N, W])."""
         n, t, _ = features.shape
         frame_valid = torch.arange(t)[None, :] < torch.as_tensor(list(lengths))[:, None]
         h = self.frame_mlp(features) * frame_valid[..., None].to(features.dtype)
-        index, valid, _ = self.window_index(lengths)
+        index, valid = self.window_index(lengths)
         h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
         gather = torch.where(index < 0, torch.full_like(index, t), index)  # [N, W, window]
         windows = h[torch.arange(n)[:, None, None], gather]  # [N, W, window, frame_dim]
