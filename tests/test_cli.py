@@ -79,10 +79,19 @@ def test_two_streams_blend(corpus, small_ckpt, tmp_path):
     aware.mkdir()
     for f in (corpus / "feats").iterdir():
         np.save(aware / f.name, np.zeros_like(np.load(f)))
+    blended = tmp_path / "blended"
+    blended.mkdir()
+    for f in (corpus / "feats").iterdir():
+        np.save(blended / f.name, (0.9 * np.load(f).astype(np.float64)).astype(np.float32))
     proc = run_cli("score", "--model", small_ckpt, "--agnostic", corpus / "feats", "--aware", aware, "--alpha", "0.9",
-                   "--refs", corpus / "refs.jsonl", "--quiet")
+                   "--refs", corpus / "refs.jsonl", "--out", tmp_path / "two.jsonl", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert "|alpha:0.9|" in json.loads(proc.stdout)["signature"]
+    assert run_cli("score", "--model", small_ckpt, "--hyps", blended, "--refs", corpus / "refs.jsonl",
+                   "--out", tmp_path / "one.jsonl", "--quiet").returncode == 0
+    two = [json.loads(line)["score"] for line in (tmp_path / "two.jsonl").read_text().splitlines()]
+    one = [json.loads(line)["score"] for line in (tmp_path / "one.jsonl").read_text().splitlines()]
+    np.testing.assert_allclose(two, one, atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize(

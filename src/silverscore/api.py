@@ -172,6 +172,8 @@ class Scorer:
     # -- loading hypotheses ---------------------------------------------------------------------
     def load_hypothesis(self, item: Hypothesis):
         """Read a path with the reader that matches the model's input kind; pass arrays through."""
+        if hasattr(item, "load"):  # e.g. two I3D streams blended on reading
+            return item.load(self.feature_dim)
         if isinstance(item, (str, Path)):
             if self.input_kind == "pose":
                 from .inputs.poses import read_pose

@@ -68,7 +68,7 @@ def scorer_from_args(args: argparse.Namespace):
 
 def load_inputs(args: argparse.Namespace, scorer):
     """References and the matching hypotheses (paths, or blended arrays for two streams)."""
-    from ..inputs.features import FEATURE_EXTENSIONS, blend_streams, read_feature_file
+    from ..inputs.features import FEATURE_EXTENSIONS, BlendedStreams
     from ..inputs.hypotheses import resolve_hypotheses
     from ..inputs.references import read_references
 
@@ -83,8 +83,7 @@ def load_inputs(args: argparse.Namespace, scorer):
             raise InputError(None, "--agnostic/--aware are I3D feature streams; this model reads poses")
         agnostic = resolve_hypotheses(args.agnostic, refs, extensions)
         aware = resolve_hypotheses(args.aware, refs, extensions)
-        dim = scorer.feature_dim
-        hyps = [blend_streams(read_feature_file(a, dim), read_feature_file(b, dim), args.alpha, b) for a, b in zip(agnostic, aware)]
+        hyps = [BlendedStreams(a, b, args.alpha) for a, b in zip(agnostic, aware)]
     elif getattr(args, "videos", None):
         hyps = _features_from_videos(args, refs, scorer)
     else:

@@ -8,6 +8,7 @@ the official package stores α but never applies it (spec §1.1).
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,17 @@ def blend_streams(agnostic: np.ndarray, aware: np.ndarray, alpha: float, path: s
     if agnostic.shape != aware.shape:
         raise InputError(path, f"agnostic and aware features differ in shape ({agnostic.shape} vs {aware.shape})")
     return (alpha * agnostic + (1.0 - alpha) * aware).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class BlendedStreams:
+    """A hypothesis given as two feature files, blended only when the scorer reads it, so a large
+    corpus never holds more than one batch of features in memory."""
+
+    agnostic: Path
+    aware: Path
+    alpha: float
+
+    def load(self, expected_dim: int | None = None) -> np.ndarray:
+        return blend_streams(read_feature_file(self.agnostic, expected_dim), read_feature_file(self.aware, expected_dim),
+                             self.alpha, self.aware)
