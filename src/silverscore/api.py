@@ -204,8 +204,9 @@ class Scorer:
             embs.append(emb)
             valids.append(valid)
             truncs.append(trunc.cpu())
-        # Models that pad each batch to its own longest text give blocks of different widths:
-        # pad every block to the widest (padding is masked, so this changes no score).
+        # Models that pad each batch to its own longest text (ours, whose softmax is masked) give
+        # blocks of different widths: pad to the widest, which changes no score. CiCo models
+        # always return their fixed 32 slots, so nothing is added to their official softmax.
         width = max(e.shape[1] for e in embs)
         embs = [F.pad(e, (0, 0, 0, width - e.shape[1])) for e in embs]
         valids = [F.pad(v, (0, width - v.shape[1])) for v in valids]
