@@ -44,18 +44,23 @@ def contrastive_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.T
 
 
 def calibration_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.Tensor, hard: torch.Tensor,
-                     logit_scale: torch.Tensor, threshold: torch.Tensor, sharpness: float = 10.0) -> torch.Tensor:
+                     logit_scale: torch.Tensor, threshold: torch.Tensor, sharpness: float = 10.0,
+                     valid: torch.Tensor | None = None) -> torch.Tensor:
     """Balanced logistic loss on the mixed similarity ``½(Z_V2T + Z_T2V)/λ`` (a cosine-like value
     in [-1, 1]) against one learnt ``threshold``: positives above, negatives below.
 
     Positives, hard negatives (``hard``: an item against the texts derived from it, or its
     rendered variants) and all other pairs are averaged separately and weighted ½, ¼, ¼, so the
-    few positives and hard negatives are not drowned by the many easy random pairs.
+    few positives and hard negatives are not drowned by the many easy random pairs. ``valid``
+    (default: all) marks the entries that are real pairs; others are ignored.
     """
     s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
     logits = sharpness * (s - threshold)
-    hard = hard & ~positive
-    easy = ~positive & ~hard
+    if valid is None:
+        valid = torch.ones_like(positive)
+    positive = positive & valid
+    hard = hard & ~positive & valid
+    easy = ~positive & ~hard & valid
 
     def mean_or_zero(values: torch.Tensor) -> torch.Tensor:
         return values.mean() if values.numel() else logits.new_zeros(())

@@ -41,6 +41,9 @@ from ..similarity import combine, matrix_similarity, paired_similarity
 from .data import Example, all_texts, choose_texts, choose_twins, iterate_steps, meaning_key, positive_mask
 from .loss import calibration_loss, consistency_loss, contrastive_loss
 
+#: Logit of a column a row does not have (a row's extra columns beyond its own hard texts).
+ABSENT_LOGIT = -1.0e4
+
 
 @dataclass
 class TrainSettings:
@@ -335,19 +338,26 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
             twin_rows = [i for i, t in enumerate(twins) if t is not None]
             extra = [per + ([twins[i]] if twins[i] is not None else []) for i, per in enumerate(extra)]
         flat_extra = [t for per in extra for t in per]
-        positive = torch.from_numpy(positive_mask(examples, chosen, flat_extra))
-        hard = torch.zeros_like(positive)
-        twin_columns: dict[int, int] = {}
-        column = len(examples)
-        for i, per in enumerate(extra):
-            hard[i, column : column + len(per)] = True
-            if i in twin_rows:
-                twin_columns[i] = column + len(per) - 1
-            column += len(per)
-        groups = [ex.group or ex.id for ex in examples]
-        for i in range(len(examples)):
-            for j in range(len(examples)):
-                hard[i, j] |= i != j and groups[i] == groups[j]
+        b = len(examples)
+        width = max((len(per) for per in extra), default=0)
+        # The hard-negative and twin texts of row i compete only in row i (its own extra columns):
+        # scored against every video of the batch they would be a few hundred more random
+        # negatives at several times the cost of the whole step.
+        extra_rows = [i for i, per in enumerate(extra) for _ in per]
+        extra_slots = [k for per in extra for k in range(len(per))]
+        full_positive = positive_mask(examples, chosen, flat_extra)
+        positive = np.zeros((b, b + width), dtype=bool)
+        positive[:, :b] = full_positive[:, :b]
+        positive[extra_rows, [b + k for k in extra_slots]] = full_positive[extra_rows, [b + j for j in range(len(flat_extra))]]
+        valid = np.zeros((b, b + width), dtype=bool)
+        valid[:, :b] = True
+        valid[extra_rows, [b + k for k in extra_slots]] = True
+        group_ids = np.unique([ex.group or ex.id for ex in examples], return_inverse=True)[1]
+        hard = np.zeros((b, b + width), dtype=bool)
+        hard[:, :b] = (group_ids[:, None] == group_ids[None, :]) & ~np.eye(b, dtype=bool)
+        hard[:, b:] = valid[:, b:]
+        twin_columns = {i: b + len(per) - 1 for i, per in enumerate(extra) if i in twin_rows}
+        positive, hard, valid = (torch.from_numpy(m) for m in (positive, hard, valid))
 
         v_emb, v_valid = model.encode_prepared([features[i].astype(np.float32) for i in batch[local]])
         local_texts = chosen[local]
@@ -355,21 +365,23 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
         t_emb, t_valid = model.encode_states([s for s, _ in model.text_states(local_texts)])
         v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
         t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
+        lam = model.logit_scale_value()
+        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
         if flat_extra:
             h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
                               if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), torch.zeros(0, 1, dtype=torch.bool)))
             h_emb, h_valid = dist.gather_rows(h_emb, h_valid)
-            length = max(t_emb.shape[1], h_emb.shape[1])
-            t_emb = torch.cat([torch.nn.functional.pad(t_emb, (0, 0, 0, length - t_emb.shape[1])),
-                               torch.nn.functional.pad(h_emb, (0, 0, 0, length - h_emb.shape[1]))])
-            t_valid = torch.cat([torch.nn.functional.pad(t_valid, (0, length - t_valid.shape[1])),
-                                 torch.nn.functional.pad(h_valid, (0, length - h_valid.shape[1]))])
-        lam = model.logit_scale_value()
-        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
+            rows_x = torch.tensor(extra_rows)
+            x_v2t, x_t2v = paired_similarity(v_emb[rows_x], v_valid[rows_x], h_emb, h_valid, lam, softmax=model.softmax)
+            index = (rows_x, torch.tensor(extra_slots))
+            # absent columns get a finite, hopeless logit (no -inf: nothing can turn into NaN)
+            pad = z_v2t.new_full((b, width), ABSENT_LOGIT)
+            z_v2t = torch.cat([z_v2t, pad.index_put(index, x_v2t)], dim=1)
+            z_t2v = torch.cat([z_t2v, pad.index_put(index, x_t2v)], dim=1)
         loss = contrastive_loss(z_v2t, z_t2v, positive)
         if settings.calibration_weight:
             loss = loss + settings.calibration_weight * calibration_loss(
-                z_v2t, z_t2v, positive, hard, lam, calibration.threshold, settings.calibration_sharpness)
+                z_v2t, z_t2v, positive, hard, lam, calibration.threshold, settings.calibration_sharpness, valid=valid)
         if settings.consistency_weight and twin_columns:
             rows_t = torch.tensor(sorted(twin_columns))
             loss = loss + settings.consistency_weight * consistency_loss(
