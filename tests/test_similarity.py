@@ -103,3 +103,35 @@ def test_training_gradient_is_exact(softmax):
         plain = both(v, t)
     for a, b in zip(both(v, t), plain):
         assert torch.equal(a.detach(), b)
+
+
+@pytest.mark.parametrize("softmax", ["official", "masked"])
+def test_slot_weights_give_weighted_averages(softmax):
+    """Float masks are slot weights: the softmaxes see the slots with weight > 0 exactly as a bool
+    mask's, and both averages are weighted (checked against a plain loop)."""
+    v, vvalid, t, tvalid = random_batch(11)
+    g = np.random.default_rng(3)
+    vw = np.where(vvalid, g.uniform(0.05, 1.0, vvalid.shape), 0.0)
+    tw = np.where(tvalid, g.uniform(0.05, 1.0, tvalid.shape), 0.0)
+    zv, zt = paired_similarity(torch.tensor(v), torch.tensor(vw), torch.tensor(t), torch.tensor(tw), 2.0,
+                               softmax=softmax)
+    masked = softmax == "masked"
+    for k in range(len(v)):
+        vn = v[k] / np.linalg.norm(v[k], axis=1, keepdims=True)
+        tn = t[k] / np.linalg.norm(t[k], axis=1, keepdims=True)
+        s = vn @ tn.T
+        v_allowed = vvalid[k] if masked else np.ones_like(vvalid[k])
+        t_allowed = tvalid[k] if masked else np.ones_like(tvalid[k])
+        wr = np.exp(s / 0.07) * t_allowed[None, :]
+        r = (s * wr).sum(1) / wr.sum(1)
+        wc = np.exp(s / 0.07) * v_allowed[:, None]
+        c = (s * wc).sum(0) / wc.sum(0)
+        assert float(zv[k]) == pytest.approx(2.0 * (r * vw[k]).sum() / vw[k].sum(), abs=1e-10)
+        assert float(zt[k]) == pytest.approx(2.0 * (c * tw[k]).sum() / tw[k].sum(), abs=1e-10)
+    # weights that are all 1 on the valid slots give the unweighted scores
+    ones = paired_similarity(torch.tensor(v), torch.tensor(vvalid, dtype=torch.float64), torch.tensor(t),
+                             torch.tensor(tvalid, dtype=torch.float64), 2.0, softmax=softmax)
+    plain = paired_similarity(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 2.0,
+                              softmax=softmax)
+    for a, b in zip(ones, plain):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12)

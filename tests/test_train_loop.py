@@ -28,12 +28,12 @@ def _weights(run: Path) -> bytes:
 
 
 def test_training_learns_and_writes_checkpoint(tmp_path, data):
-    cfg = write_config(tmp_path, *data, steps=40, batch_size=8)
+    cfg = write_config(tmp_path, *data, steps=60, batch_size=8)
     assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
     run = tmp_path / "run"
     config = json.loads((run / "model.json").read_text())
     assert config["architecture"] == "pose_minilm" and config["softmax"] == "masked"
-    assert config["training"]["settings"]["steps"] == 40
+    assert config["training"]["settings"]["steps"] == 60
     history = json.loads((run / "history.json").read_text())["history"]
     losses = [h["loss"] for h in history if "loss" in h]
     assert losses[-1] < 0.8 * losses[0]

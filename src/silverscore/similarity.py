@@ -17,6 +17,12 @@ invalid slots from the softmax as well; our own models may be trained that way, 
 choice in their config. In both behaviours the *averages* run over valid slots only, so a
 score never depends on padding that a caller adds.
 
+A mask may instead be a float tensor of non-negative **slot weights** (0 = not a slot): the
+slots with weight > 0 take part in the softmaxes exactly as a bool mask's True slots, and the two
+averages become weighted averages. The official checkpoints use bool masks (every valid slot
+weighs 1); our own models may learn how much each clip and token counts (a transition between
+signs, or an English function word with no sign, then weighs little).
+
 Two shapes of computation are offered: :func:`paired_similarity` (item k against text k, O(N))
 and :func:`matrix_similarity` (every video against every text, chunked so memory is bounded).
 """
@@ -51,9 +57,15 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
 
 
 def _masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` over the last dim where ``valid``; NaN-free, empty rows give 0."""
-    valid = valid.to(values.dtype)
-    return (values * valid).sum(-1) / valid.sum(-1).clamp_min(1.0)
+    """Mean of ``values`` over the last dim where ``valid`` (weighted if ``valid`` holds float
+    weights); NaN-free, empty rows give 0."""
+    weight = valid.to(values.dtype)
+    return (values * weight).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(values.dtype).tiny)
+
+
+def _mask(valid: torch.Tensor) -> torch.Tensor:
+    """The bool mask of a mask-or-weights tensor."""
+    return valid if valid.dtype == torch.bool else valid > 0
 
 
 def _softmax_weights(sim: torch.Tensor, dim: int, tau: float, allowed: torch.Tensor | None) -> torch.Tensor:
@@ -92,6 +104,11 @@ class _ReweightedFunction(torch.autograd.Function):
         return grad, None, None, None
 
 
+def _as_mask_or_weights(valid: torch.Tensor) -> torch.Tensor:
+    """Float tensors are slot weights and stay as they are; anything else becomes a bool mask."""
+    return valid if valid.is_floating_point() else valid.bool()
+
+
 def _reweighted(sim: torch.Tensor, dim: int, tau: float, allowed: torch.Tensor | None) -> torch.Tensor:
     """``Σ_dim sim · softmax_dim(sim / τ)``, the softmax restricted to ``allowed`` if given."""
     if sim.requires_grad and torch.is_grad_enabled():
@@ -111,8 +128,8 @@ def _z_scores(
     if softmax == "official":
         v2t_allowed = t2v_allowed = None
     elif softmax == "masked":
-        v2t_allowed = text_valid  # over text slots (dim -1)
-        t2v_allowed = video_valid  # over video slots (dim -2)
+        v2t_allowed = _mask(text_valid)  # over text slots (dim -1)
+        t2v_allowed = _mask(video_valid)  # over video slots (dim -2)
     else:
         raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
     r = _reweighted(sim, -1, tau, v2t_allowed)  # [..., Lv]
@@ -136,9 +153,9 @@ def paired_similarity(
     Args:
         video: [N, Lv, E] slot embeddings (normalised here).
         video_valid: [N, Lv] bool, the clips that count in the video→text average (CLS and
-            padding False).
+            padding False), or float slot weights (see the module docstring).
         text: [N, Lt, E] token embeddings (normalised here).
-        text_valid: [N, Lt] bool, the tokens that count in the text→video average.
+        text_valid: [N, Lt] bool, the tokens that count in the text→video average (or weights).
         logit_scale: λ (already exponentiated).
 
     Returns:
@@ -147,7 +164,8 @@ def paired_similarity(
     v = normalize(video)
     t = normalize(text)
     sim = torch.einsum("nie,nje->nij", v, t)
-    return _z_scores(sim, video_valid.bool()[:, :, None], text_valid.bool()[:, None, :], logit_scale, tau, softmax)
+    return _z_scores(sim, _as_mask_or_weights(video_valid)[:, :, None], _as_mask_or_weights(text_valid)[:, None, :],
+                     logit_scale, tau, softmax)
 
 
 def matrix_similarity(
@@ -171,8 +189,8 @@ def matrix_similarity(
     m, lt, _ = text.shape
     v = normalize(video)
     t = normalize(text)
-    vv = video_valid.bool()
-    tv = text_valid.bool()
+    vv = _as_mask_or_weights(video_valid)
+    tv = _as_mask_or_weights(text_valid)
     z_v2t = torch.empty(n, m, dtype=v.dtype, device=v.device)
     z_t2v = torch.empty(n, m, dtype=v.dtype, device=v.device)
     per_pair = lv * lt

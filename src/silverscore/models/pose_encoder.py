@@ -182,6 +182,7 @@ class PoseEncoderConfig:
     heads: int = 4
     embed_dim: int = 256
     dropout: float = 0.1
+    slot_weights: bool = False  # learn how much each window counts in the similarity's averages
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -229,6 +230,7 @@ class PoseEncoder(nn.Module):
         self.blocks = nn.ModuleList([TransformerBlock(c.width, c.heads, c.dropout) for _ in range(c.layers)])
         self.ln_post = nn.LayerNorm(c.width)
         self.proj = nn.Linear(c.width, c.embed_dim)
+        self.weight_head = nn.Linear(c.width, 1) if c.slot_weights else None
 
     def num_windows(self, frames: int) -> int:
         c = self.config
@@ -249,7 +251,11 @@ class PoseEncoder(nn.Module):
         return torch.from_numpy(index), torch.from_numpy(valid)
 
     def forward(self, features: torch.Tensor, lengths: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``features`` [N, T, F] zero-padded, ``lengths`` [N] → (tokens [N, W, E], valid [N, W])."""
+        """``features`` [N, T, F] zero-padded, ``lengths`` [N] → (tokens [N, W, E], valid [N, W]).
+
+        With ``slot_weights`` the second value is each window's weight in (0, 1) (0 on padding)
+        instead of a bool mask: a window in a transition or at rest can learn to count little.
+        """
         n, t, _ = features.shape
         frame_valid = torch.arange(t)[None, :] < torch.as_tensor(list(lengths))[:, None]
         h = self.frame_mlp(features) * frame_valid[..., None].to(features.dtype)
@@ -260,8 +266,11 @@ class PoseEncoder(nn.Module):
         x = self.window_proj(windows.flatten(2)) + self.positional[: windows.shape[1]]
         for block in self.blocks:
             x = block(x, valid)
-        x = self.proj(self.ln_post(x))
-        return x * valid[..., None].to(x.dtype), valid
+        h = self.ln_post(x)
+        x = self.proj(h) * valid[..., None].to(x.dtype)
+        if self.weight_head is not None:
+            return x, torch.sigmoid(self.weight_head(h)).squeeze(-1) * valid.to(x.dtype)
+        return x, valid
 
 
 def pad_features(items: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[int]]:

@@ -9,6 +9,9 @@ like the official CiCo model: slot embeddings and masks in, the fine-grained sim
   padding a batch adds (the official checkpoints were trained with it inside and must keep it).
 * the text tower is frozen all-MiniLM-L6-v2 plus a small trainable head (:mod:`.text_encoder`);
   the MiniLM weights are not in our checkpoint, only the head's.
+* ``slot_weights`` (new models): each window and each token also gets a learnt weight in (0, 1),
+  and the similarity's two averages are weighted by them (see :mod:`silverscore.similarity`), so
+  rest and transition windows and unsigned English words stop diluting the score.
 
 The training code needs the two halves separately (per-item pose features are computed once
 and cached; MiniLM states are cached per text), hence :meth:`prepare_video`,
@@ -51,15 +54,17 @@ class PoseTextModel(nn.Module):
         self.softmax = config.get("softmax", "masked")
         self.layout = PoseLayout.from_dict(config["layout"])
         self.normalizer = PoseNormalizer(self.layout, fps=config.get("fps", 25.0))
+        self.slot_weights = bool(config.get("slot_weights", False))
         enc = dict(config["pose_encoder"])
         enc["feature_dim"] = self.normalizer.feature_dim
+        enc["slot_weights"] = self.slot_weights
         self._config["pose_encoder"] = enc
         self.pose_encoder = PoseEncoder(encoder_config_from(enc))
         text = config["text_head"]
         self.max_text_tokens = int(config.get("max_text_tokens", 48))
         self.text_head = TextHead(
             input_dim=384, width=text.get("width", 256), layers=text.get("layers", 1), heads=text.get("heads", 4),
-            embed_dim=enc.get("embed_dim", 256), dropout=text.get("dropout", 0.1),
+            embed_dim=enc.get("embed_dim", 256), dropout=text.get("dropout", 0.1), slot_weights=self.slot_weights,
         )
         self.logit_scale = nn.Parameter(torch.tensor(float(config.get("logit_scale_init", math.log(1 / 0.07)))))
         # Not a submodule: its weights are the package's, never ours to save or load.
@@ -84,6 +89,7 @@ class PoseTextModel(nn.Module):
             "text_encoder": {"package": MINILM_PACKAGE, "version": minilm_package_version(), "frozen": True},
             "max_text_tokens": 48,
             "logit_scale_init": math.log(1 / 0.07),
+            "slot_weights": True,
         }
         for key, value in overrides.items():
             if isinstance(value, dict) and isinstance(config.get(key), dict):
@@ -146,12 +152,13 @@ class PoseTextModel(nn.Module):
             return self.pose_encoder(batch.to(param.device, param.dtype), lengths)
         windows = [self.pose_encoder.num_windows(len(f)) for f in features]
         out = torch.zeros(len(features), max(windows), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
-        valid = torch.zeros(len(features), max(windows), dtype=torch.bool, device=param.device)
+        valid = torch.zeros(len(features), max(windows), dtype=param.dtype if self.slot_weights else torch.bool,
+                            device=param.device)
         for i, (count, item) in enumerate(zip(windows, features)):
             batch, lengths = pad_features([item])
-            emb, _ = self.pose_encoder(batch.to(param.device, param.dtype), lengths)
+            emb, item_valid = self.pose_encoder(batch.to(param.device, param.dtype), lengths)
             out[i, :count] = emb[0]
-            valid[i, :count] = True
+            valid[i, :count] = item_valid[0]
         return out, valid
 
     def encode_videos(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,15 +174,16 @@ class PoseTextModel(nn.Module):
         param = next(self.parameters())
         if self.training:
             batch, valid = pad_states(states)
-            valid = valid.to(param.device)
-            return self.text_head(batch.to(param.device, param.dtype), valid), valid
+            return self.text_head.embed(batch.to(param.device, param.dtype), valid.to(param.device))
         lengths = [len(s) for s in states]
         out = torch.zeros(len(states), max(lengths), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
-        valid = torch.zeros(len(states), max(lengths), dtype=torch.bool, device=param.device)
+        valid = torch.zeros(len(states), max(lengths), dtype=param.dtype if self.slot_weights else torch.bool,
+                            device=param.device)
         for i, (count, item) in enumerate(zip(lengths, states)):
             batch, item_valid = pad_states([item])
-            out[i, :count] = self.text_head(batch.to(param.device, param.dtype), item_valid.to(param.device))[0]
-            valid[i, :count] = True
+            emb, weight = self.text_head.embed(batch.to(param.device, param.dtype), item_valid.to(param.device))
+            out[i, :count] = emb[0]
+            valid[i, :count] = weight[0]
         return out, valid
 
     def encode_texts(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -205,19 +205,29 @@ class TextHead(nn.Module):
     """Trainable map from frozen MiniLM states to the joint space."""
 
     def __init__(self, input_dim: int = 384, width: int = 256, layers: int = 1, heads: int = 4,
-                 embed_dim: int = 256, dropout: float = 0.1):
+                 embed_dim: int = 256, dropout: float = 0.1, slot_weights: bool = False):
         super().__init__()
         self.inp = nn.Linear(input_dim, width)
         self.blocks = nn.ModuleList([TransformerBlock(width, heads, dropout) for _ in range(layers)])
         self.ln_post = nn.LayerNorm(width)
         self.proj = nn.Linear(width, embed_dim)
+        self.weight_head = nn.Linear(width, 1) if slot_weights else None
 
     def forward(self, states: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        return self.embed(states, valid)[0]
+
+    def embed(self, states: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(token embeddings, mask) or, with ``slot_weights``, (token embeddings, weights in
+        (0, 1), 0 on padding): a word that no sign carries can learn to count little, as IDF
+        weights do in BERTScore, but learnt in context."""
         x = self.inp(states)
         for block in self.blocks:
             x = block(x, valid)
-        x = self.proj(self.ln_post(x))
-        return x * valid[..., None].to(x.dtype)
+        h = self.ln_post(x)
+        x = self.proj(h) * valid[..., None].to(x.dtype)
+        if self.weight_head is not None:
+            return x, torch.sigmoid(self.weight_head(h)).squeeze(-1) * valid.to(x.dtype)
+        return x, valid
 
 
 def pad_states(per_text: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

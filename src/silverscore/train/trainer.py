@@ -123,13 +123,14 @@ class Dist:
         self.dist.all_gather(counts, torch.tensor([x.shape[0]], dtype=torch.long))
         padded = x.new_zeros(rows, length, x.shape[2])
         padded[: x.shape[0], : x.shape[1]] = x
-        padded_valid = torch.zeros(rows, length, dtype=torch.bool)
+        padded_valid = valid.new_zeros(rows, length)  # a mask, or slot weights (which keep their graph)
         padded_valid[: x.shape[0], : x.shape[1]] = valid
         xs = [torch.empty_like(padded) for _ in range(self.world)]
         vs = [torch.empty_like(padded_valid) for _ in range(self.world)]
         self.dist.all_gather(xs, padded.detach())
-        self.dist.all_gather(vs, padded_valid)
+        self.dist.all_gather(vs, padded_valid.detach())
         xs[self.rank] = padded
+        vs[self.rank] = padded_valid
         keep = [int(c.item()) for c in counts]
         return torch.cat([t[:k] for t, k in zip(xs, keep)]), torch.cat([v[:k] for v, k in zip(vs, keep)])
 
