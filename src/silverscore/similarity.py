@@ -63,6 +63,11 @@ def _masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return (values * weight).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(values.dtype).tiny)
 
 
+def _as_mask_or_weights(valid: torch.Tensor) -> torch.Tensor:
+    """Float tensors are slot weights and stay as they are; anything else becomes a bool mask."""
+    return valid if valid.is_floating_point() else valid.bool()
+
+
 def _mask(valid: torch.Tensor) -> torch.Tensor:
     """The bool mask of a mask-or-weights tensor."""
     return valid if valid.dtype == torch.bool else valid > 0
@@ -102,11 +107,6 @@ class _ReweightedFunction(torch.autograd.Function):
         grad = sim - r.unsqueeze(dim)
         grad.mul_(1.0 / ctx.tau).add_(1.0).mul_(weights).mul_(grad_r.unsqueeze(dim))
         return grad, None, None, None
-
-
-def _as_mask_or_weights(valid: torch.Tensor) -> torch.Tensor:
-    """Float tensors are slot weights and stay as they are; anything else becomes a bool mask."""
-    return valid if valid.is_floating_point() else valid.bool()
 
 
 def _reweighted(sim: torch.Tensor, dim: int, tau: float, allowed: torch.Tensor | None) -> torch.Tensor:

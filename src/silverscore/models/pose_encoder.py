@@ -266,11 +266,17 @@ class PoseEncoder(nn.Module):
         x = self.window_proj(windows.flatten(2)) + self.positional[: windows.shape[1]]
         for block in self.blocks:
             x = block(x, valid)
-        h = self.ln_post(x)
-        x = self.proj(h) * valid[..., None].to(x.dtype)
-        if self.weight_head is not None:
-            return x, torch.sigmoid(self.weight_head(h)).squeeze(-1) * valid.to(x.dtype)
-        return x, valid
+        return project_slots(self.ln_post(x), valid, self.proj, self.weight_head)
+
+
+def project_slots(hidden: torch.Tensor, valid: torch.Tensor, proj: nn.Module,
+                  weight_head: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Last hidden states → (joint-space embeddings zeroed on padding, the mask or, with a
+    ``weight_head``, each slot's weight σ(·) ∈ (0, 1), 0 on padding). Shared by both towers."""
+    out = proj(hidden) * valid[..., None].to(hidden.dtype)
+    if weight_head is None:
+        return out, valid
+    return out, torch.sigmoid(weight_head(hidden)).squeeze(-1) * valid.to(hidden.dtype)
 
 
 def pad_features(items: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
@@ -288,6 +294,6 @@ def encoder_config_from(d: dict) -> PoseEncoderConfig:
 
 
 __all__ = [
-    "PoseLayout", "PoseNormalizer", "PoseEncoder", "PoseEncoderConfig", "window_starts", "pad_features",
+    "PoseLayout", "PoseNormalizer", "PoseEncoder", "PoseEncoderConfig", "window_starts", "pad_features", "project_slots",
     "encoder_config_from",
 ]

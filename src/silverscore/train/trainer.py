@@ -38,7 +38,7 @@ import torch
 
 from ..io_utils import atomic_write
 from ..similarity import combine, matrix_similarity, paired_similarity
-from .data import Example, all_texts, choose_texts, choose_twins, iterate_steps, meaning_key, positive_mask
+from .data import Example, all_texts, batch_columns, choose_texts, choose_twins, iterate_steps, meaning_key
 from .loss import calibration_loss, consistency_loss, contrastive_loss
 
 #: Logit of a column a row does not have (a row's extra columns beyond its own hard texts).
@@ -340,25 +340,9 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
             extra = [per + ([twins[i]] if twins[i] is not None else []) for i, per in enumerate(extra)]
         flat_extra = [t for per in extra for t in per]
         b = len(examples)
-        width = max((len(per) for per in extra), default=0)
-        # The hard-negative and twin texts of row i compete only in row i (its own extra columns):
-        # scored against every video of the batch they would be a few hundred more random
-        # negatives at several times the cost of the whole step.
-        extra_rows = [i for i, per in enumerate(extra) for _ in per]
-        extra_slots = [k for per in extra for k in range(len(per))]
-        full_positive = positive_mask(examples, chosen, flat_extra)
-        positive = np.zeros((b, b + width), dtype=bool)
-        positive[:, :b] = full_positive[:, :b]
-        positive[extra_rows, [b + k for k in extra_slots]] = full_positive[extra_rows, [b + j for j in range(len(flat_extra))]]
-        valid = np.zeros((b, b + width), dtype=bool)
-        valid[:, :b] = True
-        valid[extra_rows, [b + k for k in extra_slots]] = True
-        group_ids = np.unique([ex.group or ex.id for ex in examples], return_inverse=True)[1]
-        hard = np.zeros((b, b + width), dtype=bool)
-        hard[:, :b] = (group_ids[:, None] == group_ids[None, :]) & ~np.eye(b, dtype=bool)
-        hard[:, b:] = valid[:, b:]
-        twin_columns = {i: b + len(per) - 1 for i, per in enumerate(extra) if i in twin_rows}
-        positive, hard, valid = (torch.from_numpy(m) for m in (positive, hard, valid))
+        columns = batch_columns(examples, chosen, extra, twin_rows)
+        positive, hard, valid = (torch.from_numpy(m) for m in (columns.positive, columns.hard, columns.valid))
+        twin_columns = columns.twin_columns
 
         v_emb, v_valid = model.encode_prepared([features[i].astype(np.float32) for i in batch[local]])
         local_texts = chosen[local]
@@ -370,13 +354,13 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
         z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
         if flat_extra:
             h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
-                              if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), torch.zeros(0, 1, dtype=torch.bool)))
+                              if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), t_valid.new_zeros(0, 1)))
             h_emb, h_valid = dist.gather_rows(h_emb, h_valid)
-            rows_x = torch.tensor(extra_rows)
+            rows_x = torch.tensor(columns.extra_rows)
             x_v2t, x_t2v = paired_similarity(v_emb[rows_x], v_valid[rows_x], h_emb, h_valid, lam, softmax=model.softmax)
-            index = (rows_x, torch.tensor(extra_slots))
+            index = (rows_x, torch.tensor(columns.extra_slots))
             # absent columns get a finite, hopeless logit (no -inf: nothing can turn into NaN)
-            pad = z_v2t.new_full((b, width), ABSENT_LOGIT)
+            pad = z_v2t.new_full((b, columns.width), ABSENT_LOGIT)
             z_v2t = torch.cat([z_v2t, pad.index_put(index, x_v2t)], dim=1)
             z_t2v = torch.cat([z_t2v, pad.index_put(index, x_t2v)], dim=1)
         loss = contrastive_loss(z_v2t, z_t2v, positive)
