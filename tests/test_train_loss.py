@@ -50,3 +50,32 @@ def test_calibration_by_hand():
     softplus = lambda x: math.log1p(math.exp(x))  # noqa: E731
     expected = 0.5 * softplus(-3.0) + 0.25 * softplus(-1.0) + 0.25 * softplus(-4.0)
     assert abs(loss.item() - expected) < 1e-6
+
+
+def test_fidelity_by_hand():
+    from silverscore.train.loss import fidelity_loss
+
+    lam = torch.tensor(10.0)
+    # rows: clean video 0, its degraded rendering 1 (fidelity 0.5), an unrelated video 2
+    zv = torch.tensor([[8.0, 0.0, 0.0], [6.0, 0.0, 0.0], [1.0, 0.0, 7.0]])
+    zt = torch.tensor([[6.0, 0.0, 0.0], [2.0, 0.0, 0.0], [1.0, 0.0, 7.0]], requires_grad=True)
+    loss = fidelity_loss(zv, zt, lam, torch.tensor([1]), torch.tensor([0]), torch.tensor([0.5]), margin=0.4)
+    # s(0, text 0) = (8 + 6) / 2 / 10 = 0.7, s(1, text 0) = (6 + 2) / 2 / 10 = 0.4: gap 0.3,
+    # wanted 0.4 * (1 - 0.5) = 0.2
+    assert abs(loss.item() - 0.1 ** 2) < 1e-7
+    loss.backward()
+    # only the gap matters: equal and opposite gradients, nothing else touched
+    assert zt.grad[0, 0] == -zt.grad[1, 0] != 0
+    assert zt.grad.abs().sum() == 2 * zt.grad[0, 0].abs()
+    empty = torch.tensor([], dtype=torch.long)
+    assert fidelity_loss(zv, zt, lam, empty, empty, torch.tensor([]), margin=0.4).item() == 0.0
+
+
+def test_fidelity_pairs_need_the_source_in_the_batch():
+    from silverscore.train.data import Example, fidelity_pairs
+
+    clean = Example(id="a", video=None, text="x", group="a")
+    noisy = Example(id="a~noise", video=None, text="x", group="a", fidelity=0.7)
+    frozen = Example(id="a~frozen", video=None, text="y", group="a")
+    orphan = Example(id="b~noise", video=None, text="z", group="b", fidelity=0.6)
+    assert fidelity_pairs([frozen, noisy, clean, orphan]) == ([1], [2], [0.7])

@@ -27,3 +27,57 @@ def test_synth_examples_groups_and_hard_texts():
     assert all(source.text not in source.hard_texts for source in sources)
     names = keypoint_names()
     assert "POSE_LANDMARKS:LEFT_SHOULDER" in names and "RIGHT_HAND_LANDMARKS:WRIST" in names
+
+
+def test_degraded_variants_keep_meaning_or_carry_what_they_sign():
+    import math
+
+    from silverscore.train.data import positive_mask
+    from silverscore.train.synthetic import synth_examples
+
+    examples = synth_examples(6, seed=3, split="train", degraded_variants=1)
+    by_id = {ex.id: ex for ex in examples}
+    variants = [ex for ex in examples if "source" in ex.meta]
+    kinds = {ex.meta["set"] for ex in variants}
+    assert kinds == {"noise", "jitter", "frozen"}  # the rotation reaches every kind in 6 items
+    for variant in variants:
+        source = by_id[variant.meta["source"]]
+        assert variant.group == source.group == source.id
+        assert variant.video.data.shape[1:] == source.video.data.shape[1:]
+        if variant.meta["set"] == "frozen":
+            assert variant.fidelity == 1.0  # lost signs show in its text instead
+        else:
+            # meaning intact: same text, a positive of its source, but a worse rendering
+            assert variant.text == source.text and 0.0 < variant.fidelity < 1.0
+            assert positive_mask([source, variant], [source.text, variant.text], []).all()
+    noisy = [v for v in variants if v.meta["set"] == "noise"]
+    for variant in noisy:  # the synthetic language's definition: exp(-sigma / 20), sigma in [1.5, 15]
+        assert math.exp(-15 / 20) - 1e-4 <= variant.fidelity <= math.exp(-1.5 / 20) + 1e-4
+    again = synth_examples(6, seed=3, split="train", degraded_variants=1)
+    assert [(e.id, e.fidelity, e.text) for e in again] == [(e.id, e.fidelity, e.text) for e in examples]
+
+
+def _synth_config(folder, extra_train: str) -> str:
+    folder.mkdir()
+    model = ('pose_encoder = { frame_dim = 16, width = 32, layers = 1, heads = 2, embed_dim = 32, window = 8, stride = 4, dropout = 0.0 }\n'
+             'text_head = { width = 32, layers = 1, heads = 2, dropout = 0.0 }\n')
+    text = (f'seed = 1\nout = "{folder / "run"}"\n[model]\narchitecture = "pose_minilm"\n{model}'
+            '[data.train]\nkind = "synth"\nsentences = 12\nseed = 0\ndegraded_variants = 1\n'
+            '[train]\nbatch_size = 8\nsteps = 4\nlr = 3e-3\nval_every = 100\ncheckpoint_every = 100\nthreads = 1\n'
+            + extra_train)
+    (folder / "config.toml").write_text(text)
+    return str(folder / "config.toml")
+
+
+def test_fidelity_term_is_wired_into_training(tmp_path):
+    from silverscore.cli import main
+
+    def weights(name: str, extra: str) -> bytes:
+        assert main(["train", "--config", _synth_config(tmp_path / name, extra), "--no-progress"]) == 0
+        return (tmp_path / name / "run" / "model.safetensors").read_bytes()
+
+    off = weights("off", "")
+    on = weights("on", "fidelity_weight = 50.0\n")
+    late = weights("late", "fidelity_weight = 50.0\nfidelity_from = 1.0\n")  # never starts within 4 steps
+    assert on != off
+    assert late == off

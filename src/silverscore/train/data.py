@@ -41,6 +41,10 @@ class Example:
     group: str | None = None
     signer: str | None = None
     meta: dict = field(default_factory=dict)
+    #: How good this rendering is next to a clean one of the same sentence (its group's source):
+    #: 1 for clean signing, < 1 for a degraded one (keypoint noise, uneven speed). Training asks
+    #: the score of a degraded rendering to be ``fidelity`` × that of the clean one.
+    fidelity: float = 1.0
 
     def texts(self) -> list[str]:
         return [self.text] + [p for p in self.paraphrases if p != self.text]
@@ -112,6 +116,19 @@ def batch_columns(examples: Sequence[Example], chosen: Sequence[str], extra: Seq
     twins = set(twin_rows)
     twin_columns = {i: b + len(per) - 1 for i, per in enumerate(extra) if i in twins}
     return BatchColumns(positive, hard, valid, width, extra_rows, extra_slots, twin_columns)
+
+
+def fidelity_pairs(examples: Sequence[Example]) -> tuple[list[int], list[int], list[float]]:
+    """(degraded row, clean source row, fidelity) for every degraded rendering whose source is
+    in the same batch (groups are batched together, so normally all of them)."""
+    rows = {ex.id: i for i, ex in enumerate(examples)}
+    out: tuple[list[int], list[int], list[float]] = ([], [], [])
+    for i, ex in enumerate(examples):
+        if ex.fidelity < 1.0 and ex.group in rows and rows[ex.group] != i:
+            out[0].append(i)
+            out[1].append(rows[ex.group])
+            out[2].append(float(ex.fidelity))
+    return out
 
 
 def epoch_batches(examples: Sequence[Example], batch_size: int, seed: int, epoch: int) -> list[list[int]]:

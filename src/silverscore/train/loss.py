@@ -80,3 +80,21 @@ def consistency_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torc
         return z_v2t.new_zeros(())
     s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
     return ((s[rows, first] - s[rows, second]) ** 2).mean()
+
+
+def fidelity_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torch.Tensor, degraded: torch.Tensor,
+                  clean: torch.Tensor, fidelity: torch.Tensor, margin: float) -> torch.Tensor:
+    """Mean squared error of the *gap* between the clean and the degraded rendering of one sentence
+    (mixed similarities with the clean row's text) against ``margin × (1 − fidelity)``.
+
+    Contrastive terms cannot teach this: noise or uneven speed keep the meaning, so a degraded
+    video is still a correct match. The metric should nevertheless score it lower, by about how
+    much worse it is, which is what a generation system's ranking needs. Only the gap is
+    constrained and both ends receive gradient: a target for the degraded score alone (the clean
+    one held fixed) is met most cheaply by lowering every score, as both renderings share most of
+    their features, and training then collapses."""
+    if degraded.numel() == 0:
+        return z_v2t.new_zeros(())
+    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    gap = s[clean, clean] - s[degraded, clean]
+    return ((gap - margin * (1.0 - fidelity.to(s.dtype))) ** 2).mean()

@@ -6,7 +6,8 @@ Kinds:
   ``seed``, ``split`` (train/dev/test), ``signers`` (optional count), ``rendered_negatives``
   (hard-negative *videos* rendered per item and batched with it), ``hard_texts`` (use the
   hard-negative *texts* of each item, default true), ``shuffle_negatives`` (scrambled sign
-  order among the rendered negatives).
+  order among the rendered negatives), ``degraded_variants`` (renderings with keypoint noise,
+  uneven speed or frozen frames per item, each with its fidelity).
 * ``jsonl`` — a manifest on disk (e.g. written by ``silverscore synth``): ``manifest``; with
   ``hard_negatives`` (a folder of ``<set>/manifest.jsonl`` files whose rows carry ``source_id``)
   the rendered negatives join their source's group and their texts its hard texts.
@@ -61,6 +62,7 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             rendered_negatives=int(section.get("rendered_negatives", 0)),
             hard_texts=bool(section.get("hard_texts", True)),
             shuffle_negatives=bool(section.get("shuffle_negatives", False)),
+            degraded_variants=int(section.get("degraded_variants", 0)),
         )
     else:
         from ..datasets import load_dataset

@@ -65,9 +65,44 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
     return out
 
 
+#: Degradations a generation system's output suffers (see :mod:`silverscore.synth.systems`), with
+#: the range their strength is drawn from: keypoint noise (pixels), uneven speed, frozen frames.
+DEGRADATIONS = (("noise", 1.5, 15.0), ("jitter", 0.2, 1.0), ("frozen", 0.1, 0.6))
+
+
+def _degraded_variants(item, count: int, rotation: int) -> list:
+    """Up to ``count`` degraded renderings of ``item``: (kind, rendered item, fidelity).
+
+    Noise and uneven speed keep the meaning; their fidelity (< 1, the synthetic language's own
+    definition in :mod:`silverscore.synth.systems`) says how much worse the rendering is. Frozen
+    frames lose the signs they cover, so that variant carries the text it actually signs.
+    """
+    import random
+
+    from ..synth.corpus import derive_seed
+    from ..synth.systems import system_output
+
+    rng = random.Random(derive_seed("train-degraded", item.id))
+    out = []
+    for k in range(min(count, len(DEGRADATIONS))):
+        kind, low, high = DEGRADATIONS[(rotation + k) % len(DEGRADATIONS)]
+        strength = round(rng.uniform(low, high), 3)
+        neg, fields = system_output(item, f"train-{kind}", kind, strength)
+        if kind == "frozen":
+            if not fields["signed_text"]:
+                continue
+            neg.text, fidelity = fields["signed_text"], 1.0
+        else:
+            neg.text, fidelity = item.text, float(fields["quality"])
+        out.append((kind, neg, fidelity))
+    return out
+
+
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
-                   rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False) -> list[Example]:
-    """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos per item)."""
+                   rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
+                   degraded_variants: int = 0) -> list[Example]:
+    """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
+    ``degraded_variants`` degraded renderings per item, batched with it)."""
     from ..synth.corpus import generate_corpus
 
     names = keypoint_names()
@@ -88,4 +123,12 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                 examples.append(Example(id=f"{item.id}~{name}", video=_pose(neg, names), text=neg.text,
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
+        if degraded_variants:
+            for kind, neg, fidelity in _degraded_variants(item, degraded_variants, len(examples)):
+                example.group = item.id
+                same = neg.text == item.text
+                examples.append(Example(id=f"{item.id}~{kind}", video=_pose(neg, names), text=neg.text,
+                                        paraphrases=list(item.paraphrases) if same else [],
+                                        glosses=tuple(neg.glosses), group=item.id, signer=item.signer,
+                                        meta={"source": item.id, "set": kind}, fidelity=fidelity))
     return examples

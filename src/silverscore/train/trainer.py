@@ -38,8 +38,9 @@ import torch
 
 from ..io_utils import atomic_write
 from ..similarity import combine, matrix_similarity, paired_similarity
-from .data import Example, all_texts, batch_columns, choose_texts, choose_twins, iterate_steps, meaning_key
-from .loss import calibration_loss, consistency_loss, contrastive_loss
+from .data import (Example, all_texts, batch_columns, choose_texts, choose_twins, fidelity_pairs, iterate_steps,
+                   meaning_key)
+from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss
 
 #: Logit of a column a row does not have (a row's extra columns beyond its own hard texts).
 ABSENT_LOGIT = -1.0e4
@@ -59,6 +60,9 @@ class TrainSettings:
     calibration_weight: float = 0.5
     calibration_sharpness: float = 10.0
     consistency_weight: float = 0.0
+    fidelity_weight: float = 0.0
+    fidelity_margin: float = 0.8  # similarity gap of a rendering of fidelity 0 (a correct pair ends near 0.85)
+    fidelity_from: float = 0.0  # fraction of the steps after which the fidelity term starts (alignment first)
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -371,6 +375,12 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
             rows_t = torch.tensor(sorted(twin_columns))
             loss = loss + settings.consistency_weight * consistency_loss(
                 z_v2t, z_t2v, lam, rows_t, rows_t, torch.tensor([twin_columns[i] for i in sorted(twin_columns)]))
+        if settings.fidelity_weight and step >= settings.fidelity_from * settings.steps:
+            degraded, clean, fid = fidelity_pairs(examples)
+            if degraded:
+                loss = loss + settings.fidelity_weight * fidelity_loss(
+                    z_v2t, z_t2v, lam, torch.tensor(degraded), torch.tensor(clean), torch.tensor(fid),
+                    settings.fidelity_margin)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         dist.reduce_gradients(slice_params, full_grad_params)
