@@ -93,6 +93,9 @@ def test_bad_configs_are_one_line_errors(tmp_path, capsys):
     bad.write_text('[data.train]\nkind = "jsonl"\nmanifest = "x.jsonl"\n[train]\nbogus = 1\n')
     assert main(["train", "--config", str(bad)]) == 2
     assert "unknown [train] setting(s): bogus" in capsys.readouterr().err
+    bad.write_text('[data.train]\nkind = "synth"\nsentences = 2\ndegraded_variants = 1\ndegraded_kinds = ["blur"]\n')
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown degraded_kinds ['blur']" in capsys.readouterr().err
     bad.write_text("[data.train\n")
     assert main(["train", "--config", str(bad)]) == 2
     assert "cannot parse config" in capsys.readouterr().err

@@ -81,3 +81,12 @@ def test_fidelity_term_is_wired_into_training(tmp_path):
     late = weights("late", "fidelity_weight = 50.0\nfidelity_from = 1.0\n")  # never starts within 4 steps
     assert on != off
     assert late == off
+
+
+def test_degraded_kinds_restrict_the_rotation():
+    from silverscore.train.synthetic import synth_examples
+
+    examples = synth_examples(5, seed=3, split="train", degraded_variants=2, degraded_kinds=("frozen",))
+    variants = [ex for ex in examples if "source" in ex.meta]
+    assert variants and {ex.meta["set"] for ex in variants} == {"frozen"}
+    assert len(variants) <= 5  # one kind allowed: at most one variant per item

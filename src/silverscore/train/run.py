@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import InputError
 from .config import RunConfig, load_config
 from .sources import build_examples, build_model_for
 from .trainer import train
@@ -22,8 +23,11 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
     out_dir = Path(out) if out else config.out
     if config.settings.threads:
         torch.set_num_threads(config.settings.threads)
-    train_examples = build_examples(config.train_data, config.seed)
-    val_examples = build_examples(config.val_data, config.seed + 1) if config.val_data else []
+    try:
+        train_examples = build_examples(config.train_data, config.seed)
+        val_examples = build_examples(config.val_data, config.seed + 1) if config.val_data else []
+    except ValueError as error:  # a bad value in a [data.*] section, before any work
+        raise InputError(config.source, f"[data]: {error}") from None
     torch.manual_seed(config.seed)
     model = build_model_for(config.model, train_examples)
     source = None

@@ -70,7 +70,7 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
 DEGRADATIONS = (("noise", 1.5, 15.0), ("jitter", 0.2, 1.0), ("frozen", 0.1, 0.6))
 
 
-def _degraded_variants(item, count: int, rotation: int) -> list:
+def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] | None = None) -> list:
     """Up to ``count`` degraded renderings of ``item``: (kind, rendered item, fidelity).
 
     Noise and uneven speed keep the meaning; their fidelity (< 1, the synthetic language's own
@@ -82,10 +82,11 @@ def _degraded_variants(item, count: int, rotation: int) -> list:
     from ..synth.corpus import derive_seed
     from ..synth.systems import system_output
 
+    menu = [d for d in DEGRADATIONS if kinds is None or d[0] in kinds]
     rng = random.Random(derive_seed("train-degraded", item.id))
     out = []
-    for k in range(min(count, len(DEGRADATIONS))):
-        kind, low, high = DEGRADATIONS[(rotation + k) % len(DEGRADATIONS)]
+    for k in range(min(count, len(menu))):
+        kind, low, high = menu[(rotation + k) % len(menu)]
         strength = round(rng.uniform(low, high), 3)
         neg, fields = system_output(item, f"train-{kind}", kind, strength)
         if kind == "frozen":
@@ -100,9 +101,14 @@ def _degraded_variants(item, count: int, rotation: int) -> list:
 
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
-                   degraded_variants: int = 0) -> list[Example]:
+                   degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
-    ``degraded_variants`` degraded renderings per item, batched with it)."""
+    ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
+    :data:`DEGRADATIONS`), batched with it)."""
+    if degraded_kinds is not None:
+        unknown = sorted(set(degraded_kinds) - {d[0] for d in DEGRADATIONS})
+        if unknown:
+            raise ValueError(f"unknown degraded_kinds {unknown}; known: {[d[0] for d in DEGRADATIONS]}")
     from ..synth.corpus import generate_corpus
 
     names = keypoint_names()
@@ -124,7 +130,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
         if degraded_variants:
-            for kind, neg, fidelity in _degraded_variants(item, degraded_variants, len(examples)):
+            for kind, neg, fidelity in _degraded_variants(item, degraded_variants, len(examples), degraded_kinds):
                 example.group = item.id
                 same = neg.text == item.text
                 examples.append(Example(id=f"{item.id}~{kind}", video=_pose(neg, names), text=neg.text,
