@@ -42,8 +42,8 @@ class Example:
     signer: str | None = None
     meta: dict = field(default_factory=dict)
     #: How good this rendering is next to a clean one of the same sentence (its group's source):
-    #: 1 for clean signing, < 1 for a degraded one (keypoint noise, uneven speed). Training asks
-    #: the score of a degraded rendering to be ``fidelity`` × that of the clean one.
+    #: 1 for clean signing, < 1 for a degraded one (keypoint noise, uneven speed). The fidelity
+    #: term asks the clean-minus-degraded similarity gap to grow with ``1 − fidelity``.
     fidelity: float = 1.0
 
     def texts(self) -> list[str]:

@@ -22,6 +22,12 @@ import torch
 import torch.nn.functional as F
 
 
+def mixed_similarity(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """``½(Z_V2T + Z_T2V)/λ``: the score's similarity on a cosine-like scale (λ held fixed, so the
+    terms built on it do not move the temperature)."""
+    return 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+
+
 def _multi_positive_ce(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
     """Mean over rows of ``-log Σ_{j positive} softmax(logits)_j``."""
     pos_logits = logits.masked_fill(~positive, float("-inf"))
@@ -54,7 +60,7 @@ def calibration_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, positive: torch.T
     few positives and hard negatives are not drowned by the many easy random pairs. ``valid``
     (default: all) marks the entries that are real pairs; others are ignored.
     """
-    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    s = mixed_similarity(z_v2t, z_t2v, logit_scale)
     logits = sharpness * (s - threshold)
     if valid is None:
         valid = torch.ones_like(positive)
@@ -78,7 +84,7 @@ def consistency_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torc
     rewording a reference barely moves the score, which is this term."""
     if rows.numel() == 0:
         return z_v2t.new_zeros(())
-    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    s = mixed_similarity(z_v2t, z_t2v, logit_scale)
     return ((s[rows, first] - s[rows, second]) ** 2).mean()
 
 
@@ -95,6 +101,6 @@ def fidelity_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torch.T
     their features, and training then collapses."""
     if degraded.numel() == 0:
         return z_v2t.new_zeros(())
-    s = 0.5 * (z_v2t + z_t2v) / logit_scale.detach()
+    s = mixed_similarity(z_v2t, z_t2v, logit_scale)
     gap = s[clean, clean] - s[degraded, clean]
     return ((gap - margin * (1.0 - fidelity.to(s.dtype))) ** 2).mean()
