@@ -1,4 +1,4 @@
-"""Frames per second of I3D feature extraction on CPU: batched pipeline vs one window per forward.
+"""Frames per second of I3D feature extraction (CPU or CUDA): batched pipeline vs one window per forward.
 
 The baseline is the official package's approach: the plain network (default memory layout), one
 16-frame window per forward pass. To be generous to it, its frames are decoded and pre-processed
@@ -13,10 +13,12 @@ benchmark decodes and pre-processes the 200-frame video once (timed), then times
 windows per configuration in interleaved rounds (so load from other processes hits every
 configuration alike) and reports the median seconds per window and the resulting frames/s for
 the whole video (decode time + windows × seconds per window). ``--full`` also runs both
-pipelines end to end. Usage::
+pipelines end to end. ``--device cuda`` runs both on the GPU (TF32 off in both, so the features
+are the CPU's; the GPU is synchronised before each clock reading). Usage::
 
     python benchmarks/bench_i3d.py                                  # batch sizes 1,4,8, 1 thread
     python benchmarks/bench_i3d.py --batch-sizes 1,8 --threads 2 --full
+    python benchmarks/bench_i3d.py --device cuda --batch-sizes 1,8,16,32 --windows 185 --full
 """
 from __future__ import annotations
 
@@ -58,27 +60,45 @@ def random_model(seed: int = 0):
     return model.eval()
 
 
-def baseline_features(model, video: Path) -> tuple[np.ndarray, float]:
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def one_window_runner(model, device: torch.device):
+    """The official approach's forward: one window, moved to the device, result back on the CPU."""
+    from silverscore.extract import full_fp32_convolutions
+
+    def run(clip: torch.Tensor) -> torch.Tensor:
+        with full_fp32_convolutions(device):
+            return model(clip.to(device)).float().cpu()
+    return run
+
+
+def baseline_features(model, video: Path, device: torch.device) -> tuple[np.ndarray, float]:
     """Official approach: decode + pre-process once, then one window per forward pass."""
     from silverscore.extract import window_starts
     from silverscore.inputs.video import preprocess, read_video_frames
 
+    run = one_window_runner(model, device)
     start = time.perf_counter()
     frames = preprocess(read_video_frames(video))
     rows = []
     with torch.inference_mode():
         for s in window_starts(len(frames), 1):
             clip = frames[s:s + 16].permute(1, 0, 2, 3)[None]  # 1 × 3 × 16 × 224 × 224
-            rows.append(model(clip)[0])
+            rows.append(run(clip)[0])
     return torch.stack(rows).numpy(), time.perf_counter() - start
 
 
-def per_window_seconds(run, clips: torch.Tensor, batch_size: int) -> float:
+def per_window_seconds(run, clips: torch.Tensor, batch_size: int, device: torch.device) -> float:
     """Seconds per window of ``run`` over ``clips`` in batches of ``batch_size``."""
+    synchronize(device)
     start = time.perf_counter()
     with torch.inference_mode():
         for i in range(0, len(clips), batch_size):
             run(clips[i:i + batch_size])
+    synchronize(device)
     return (time.perf_counter() - start) / len(clips)
 
 
@@ -90,21 +110,25 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,8", help="comma-separated batch sizes to time")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--full", action="store_true", help="also run both pipelines end to end on the whole video")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
 
     from silverscore.extract import I3DFeatureExtractor, window_starts
     from silverscore.inputs.video import preprocess, read_video_frames
 
     model = random_model()
-    plain = random_model()  # same weights, kept in the default layout for the baseline
+    plain = random_model().to(device)  # same weights, kept in the default layout for the baseline
+    baseline = one_window_runner(plain, device)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    extractors = {b: I3DFeatureExtractor(model, batch_size=b, device="cpu") for b in batch_sizes}
+    extractors = {b: I3DFeatureExtractor(model, batch_size=b, device=device) for b in batch_sizes}
     with tempfile.TemporaryDirectory() as tmp:
         video = write_video(Path(tmp) / "bench.mp4", args.frames)
         windows = len(window_starts(args.frames, 1))
+        where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} CPU thread(s)"
         print(f"video: {args.frames} frames 360x360 (synthetic signing) -> {windows} windows at stride 1; torch {torch.__version__}, "
-              f"{args.threads} thread(s)")
+              f"{where}")
 
         start = time.perf_counter()
         frames = preprocess(read_video_frames(video))
@@ -113,7 +137,7 @@ def main() -> None:
 
         # Equal features on the timed windows: batched pipeline vs one window per forward.
         with torch.inference_mode():
-            reference = torch.cat([plain(clips[i:i + 1]) for i in range(len(clips))]).numpy()
+            reference = torch.cat([baseline(clips[i:i + 1]) for i in range(len(clips))]).numpy()
         for b, extractor in extractors.items():
             got = torch.cat([extractor.features_of_clips(clips[i:i + b]) for i in range(0, len(clips), b)]).numpy()
             diff = float(np.abs(got - reference).max())
@@ -122,10 +146,12 @@ def main() -> None:
 
         # Interleaved rounds, so that load from other processes hits every configuration alike.
         timings: dict[str, list[float]] = {"baseline": [], **{f"batch {b}": [] for b in batch_sizes}}
+        for b, extractor in extractors.items():  # warm-up (cuDNN picks its algorithms per shape)
+            per_window_seconds(extractor.features_of_clips, clips[:b], b, device)
         for _ in range(args.rounds):
-            timings["baseline"].append(per_window_seconds(plain, clips, 1))
+            timings["baseline"].append(per_window_seconds(baseline, clips, 1, device))
             for b, extractor in extractors.items():
-                timings[f"batch {b}"].append(per_window_seconds(extractor.features_of_clips, clips, b))
+                timings[f"batch {b}"].append(per_window_seconds(extractor.features_of_clips, clips, b, device))
 
         base = float(np.median(timings["baseline"]))
         print(f"decode + pre-process once: {decode_seconds:.1f} s for {args.frames} frames")
@@ -133,16 +159,17 @@ def main() -> None:
             per_window = float(np.median(values))
             seconds = decode_seconds + windows * per_window
             label = "one window per forward (official)" if name == "baseline" else f"batched pipeline, {name}"
-            print(f"{label:36s} {per_window:6.3f} s/window  -> {args.frames / seconds:5.2f} frames/s "
+            print(f"{label:36s} {per_window * 1000:9.2f} ms/window  -> {args.frames / seconds:7.2f} frames/s "
                   f"for a {args.frames}-frame video  speed-up {base / per_window:4.2f}x  "
-                  f"(rounds: {', '.join(f'{v:.3f}' for v in values)})")
+                  f"(rounds, ms: {', '.join(f'{v * 1000:.2f}' for v in values)})")
 
         if args.full:
-            reference, seconds = baseline_features(plain, video)
+            reference, seconds = baseline_features(plain, video, device)
             print(f"end to end, one window per forward: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s")
             for b, extractor in extractors.items():
                 start = time.perf_counter()
                 features = extractor.video_features(video)
+                synchronize(device)
                 seconds = time.perf_counter() - start
                 print(f"end to end, batch {b}: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s  "
                       f"max |diff| {float(np.abs(features - reference).max()):.1e}")

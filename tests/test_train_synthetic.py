@@ -90,3 +90,17 @@ def test_degraded_kinds_restrict_the_rotation():
     variants = [ex for ex in examples if "source" in ex.meta]
     assert variants and {ex.meta["set"] for ex in variants} == {"frozen"}
     assert len(variants) <= 5  # one kind allowed: at most one variant per item
+
+
+def test_degraded_every_renders_variants_for_every_kth_item_only():
+    from silverscore.train.synthetic import synth_examples
+
+    every = synth_examples(6, seed=3, split="train", degraded_variants=1, degraded_kinds=("noise",))
+    third = synth_examples(6, seed=3, split="train", degraded_variants=1, degraded_kinds=("noise",), degraded_every=3)
+    sources = [ex.id for ex in every if "source" not in ex.meta]
+    assert [ex.id for ex in third if "source" not in ex.meta] == sources
+    # noise keeps the meaning, so every item gets its variant with every = 1; items 0 and 3 with 3
+    assert sorted(ex.meta["source"] for ex in every if "source" in ex.meta) == sorted(sources)
+    assert sorted(ex.meta["source"] for ex in third if "source" in ex.meta) == sorted([sources[0], sources[3]])
+    with pytest.raises(ValueError, match="degraded_every"):
+        synth_examples(2, seed=3, split="train", degraded_variants=1, degraded_every=0)

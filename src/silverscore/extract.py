@@ -22,9 +22,11 @@ numbers.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -127,12 +129,36 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return device
 
 
+@contextlib.contextmanager
+def full_fp32_convolutions(device: torch.device) -> Iterator[None]:
+    """On CUDA, run convolutions and matmuls in true fp32 (TF32 off) for the duration.
+
+    PyTorch lets cuDNN convolve fp32 tensors in TF32 (10-bit mantissa) on Ampere and newer GPUs by
+    default, which moves I3D features by ~1e-3: not CiCo's features. The previous settings are
+    restored afterwards, so a caller's own choice is left as it was.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # newer torch prefers fp32_precision; both spellings work
+        saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
 class I3DFeatureExtractor:
     """One or two I3D streams, ready to turn videos into blended clip features.
 
     ``agnostic`` / ``aware`` are checkpoint paths or already-built :class:`InceptionI3d` modules.
     On CPU the networks run in the ``channels_last_3d`` memory format, which oneDNN convolves
-    faster than the default layout; the values are the same to ~1e-7.
+    faster than the default layout; the values are the same to ~1e-7. On CUDA, TF32 is switched
+    off while the networks run (:func:`full_fp32_convolutions`), so GPU features equal CPU ones.
     """
 
     def __init__(self, agnostic: str | Path | InceptionI3d, aware: str | Path | InceptionI3d | None = None,
@@ -165,9 +191,10 @@ class I3DFeatureExtractor:
     def features_of_clips(self, clips: torch.Tensor) -> torch.Tensor:
         """Blended features ``B×1024`` (float32, on CPU) of pre-processed clips ``B×3×16×224×224``."""
         x = clips.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
-        out = self.agnostic(x)
-        if self.aware is not None:
-            out = self.alpha * out + (1.0 - self.alpha) * self.aware(x)
+        with full_fp32_convolutions(self.device):
+            out = self.agnostic(x)
+            if self.aware is not None:
+                out = self.alpha * out + (1.0 - self.alpha) * self.aware(x)
         return out.float().cpu()
 
     def video_features(self, path: str | Path) -> np.ndarray:

@@ -8,7 +8,8 @@ Kinds:
   hard-negative *texts* of each item, default true), ``shuffle_negatives`` (scrambled sign
   order among the rendered negatives), ``degraded_variants`` (renderings with keypoint noise,
   uneven speed or frozen frames per item, each with its fidelity; ``degraded_kinds`` picks
-  among ``noise``, ``jitter``, ``frozen``).
+  among ``noise``, ``jitter``, ``frozen``; ``degraded_every = k`` renders them for every k-th
+  item only).
 * ``jsonl`` — a manifest on disk (e.g. written by ``silverscore synth``): ``manifest``; with
   ``hard_negatives`` (a folder of ``<set>/manifest.jsonl`` files whose rows carry ``source_id``)
   the rendered negatives join their source's group and their texts its hard texts.
@@ -65,6 +66,7 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             shuffle_negatives=bool(section.get("shuffle_negatives", False)),
             degraded_variants=int(section.get("degraded_variants", 0)),
             degraded_kinds=tuple(section["degraded_kinds"]) if "degraded_kinds" in section else None,
+            degraded_every=int(section.get("degraded_every", 1)),
         )
     else:
         from ..datasets import load_dataset

@@ -101,10 +101,16 @@ def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] |
 
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
-                   degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None) -> list[Example]:
+                   degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None,
+                   degraded_every: int = 1) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
     ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
-    :data:`DEGRADATIONS`), batched with it)."""
+    :data:`DEGRADATIONS`), batched with it).
+
+    ``degraded_every = k`` gives degraded renderings to every k-th item only, so that a batch of
+    fixed size keeps more distinct sentences (each rendering takes a row from other sentences)."""
+    if degraded_every < 1:
+        raise ValueError(f"degraded_every must be >= 1, got {degraded_every}")
     if degraded_kinds is not None:
         unknown = sorted(set(degraded_kinds) - {d[0] for d in DEGRADATIONS})
         if unknown:
@@ -115,7 +121,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     items = generate_corpus(sentences, seed, split, signers)
     texts_fn, rendered_fn = _hard_negative_api()
     examples: list[Example] = []
-    for item in items:
+    for index, item in enumerate(items):
         hard = []
         if hard_texts and texts_fn is not None:
             hard = [t for t in dict(texts_fn(item)).values() if t and t != item.text]
@@ -129,7 +135,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                 examples.append(Example(id=f"{item.id}~{name}", video=_pose(neg, names), text=neg.text,
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
-        if degraded_variants:
+        if degraded_variants and index % degraded_every == 0:
             for kind, neg, fidelity in _degraded_variants(item, degraded_variants, len(examples), degraded_kinds):
                 example.group = item.id
                 same = neg.text == item.text
