@@ -111,7 +111,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--full", action="store_true", help="also run both pipelines end to end on the whole video")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="let cuDNN time its algorithms (faster, but the choice may vary between runs)")
     args = parser.parse_args()
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 

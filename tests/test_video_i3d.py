@@ -157,3 +157,43 @@ def test_load_i3d_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_i3d(tmp_path / "nope.pth.tar")
     assert "nope.pth.tar" in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Background prefetch of decoded windows (extract.prefetch)
+# ---------------------------------------------------------------------------------------------
+def test_prefetch_keeps_order_raises_where_the_source_raised_and_stops_early():
+    import threading
+
+    from silverscore.extract import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+    assert list(prefetch(iter([]))) == []
+
+    def failing():
+        yield 1
+        yield 2
+        raise InputError("clip.mp4", "decoding failed at frame 3")
+
+    got = []
+    with pytest.raises(InputError, match="frame 3"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    stream = prefetch(endless(), depth=2)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    stream.close()  # the consumer stops: the producer thread ends and closes its source
+    assert closed.wait(5.0)
+    assert not any(t.name == "silverscore-prefetch" and t.is_alive() for t in threading.enumerate())

@@ -26,6 +26,8 @@ import contextlib
 import json
 import math
 import pickle
+import queue
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,57 @@ def _batches(clips: Iterable[torch.Tensor], batch_size: int) -> Iterator[torch.T
         yield torch.stack(pending)
 
 
+def prefetch(items: Iterable, depth: int = 2) -> Iterator:
+    """Iterate ``items`` in a background thread, up to ``depth`` items ahead of the consumer.
+
+    Decoding, pre-processing and stacking windows run on the CPU while the network runs: on a GPU
+    they would otherwise take most of the time. The values are untouched. An exception raised by
+    ``items`` is raised to the consumer at the same place; a consumer that stops early stops the
+    thread.
+    """
+    done = object()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except BaseException as err:  # handed to the consumer, raised there
+            slots.put((done, err))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # e.g. a decoding generator: closes its container now, not at GC
+
+    worker = threading.Thread(target=produce, name="silverscore-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, err = slots.get()
+            if item is done:
+                if err is not None:
+                    raise err
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.05)
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``cpu``, ``cuda`` or ``cuda:N``; a clear InputError when CUDA was asked for but is absent."""
     device = torch.device(device or "cpu")
@@ -200,7 +253,8 @@ class I3DFeatureExtractor:
     def video_features(self, path: str | Path) -> np.ndarray:
         """``n × 1024`` float32 features of one video (InputError on a bad video)."""
         chunks = iter_preprocessed_chunks(path, CHUNK_FRAMES, self.max_pixels, self.min_frames)
-        rows = [self.features_of_clips(batch) for batch in _batches(iter_clips(chunks, self.stride), self.batch_size)]
+        batches = prefetch(_batches(iter_clips(chunks, self.stride), self.batch_size))
+        rows = [self.features_of_clips(batch) for batch in batches]
         features = torch.cat(rows).numpy().astype(np.float32, copy=False)
         assert features.ndim == 2 and features.shape[1] == FEATURE_DIM
         return features
