@@ -77,6 +77,30 @@ def test_i3d_features_on_cuda_equal_cpu(tmp_path):
     assert worst <= 1e-5
 
 
+def preprocess_difference(device: str) -> float:
+    """Largest |difference| of CiCo pre-processing run on ``device`` vs on the CPU, over frame
+    sizes whose resize ratios are not exact in binary (480x360 -> 341x256, 100x60, 1920x1080)."""
+    from silverscore.inputs.video import preprocess
+
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for h, w in ((360, 480), (60, 100), (1080, 1920), (256, 256)):
+        frames = torch.from_numpy(rng.integers(0, 256, size=(3, h, w, 3), dtype=np.uint8))
+        on_device = preprocess(frames.to(device))
+        assert on_device.device.type == torch.device(device).type
+        worst = max(worst, float((on_device.cpu() - preprocess(frames)).abs().max()))
+    return worst
+
+
+def test_preprocess_helper_runs_on_cpu():
+    assert preprocess_difference("cpu") == 0.0
+
+
+@needs_cuda
+def test_preprocessing_on_cuda_gives_the_cpu_values():
+    assert preprocess_difference("cuda") == 0.0  # gathers and correctly rounded float32 operations
+
+
 @needs_cuda
 def test_extraction_leaves_the_callers_tf32_setting_alone(tmp_path):
     from silverscore.extract import full_fp32_convolutions

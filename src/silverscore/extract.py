@@ -252,7 +252,7 @@ class I3DFeatureExtractor:
 
     def video_features(self, path: str | Path) -> np.ndarray:
         """``n × 1024`` float32 features of one video (InputError on a bad video)."""
-        chunks = iter_preprocessed_chunks(path, CHUNK_FRAMES, self.max_pixels, self.min_frames)
+        chunks = iter_preprocessed_chunks(path, CHUNK_FRAMES, self.max_pixels, self.min_frames, self.device)
         batches = prefetch(_batches(iter_clips(chunks, self.stride), self.batch_size))
         rows = [self.features_of_clips(batch) for batch in batches]
         features = torch.cat(rows).numpy().astype(np.float32, copy=False)

@@ -85,6 +85,9 @@ def preprocess(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
     (OpenCV ``INTER_LINEAR``), centre crop 224 at ``int((size − 224) / 2)``, minus 0.5. Only
     the cropped part of the resized frame is computed (the resize is separable and pixel-wise,
     so the values are those of resizing the whole frame and cropping).
+
+    Runs where ``frames`` are: every step is a gather or one correctly rounded float32 operation,
+    so a CUDA tensor gives the CPU's values (a GPU spares the CPU the costliest step of a video).
     """
     frames_t = torch.as_tensor(frames)
     if frames_t.ndim != 4 or frames_t.shape[-1] != 3:
@@ -100,6 +103,8 @@ def preprocess(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
     # gather, so no value changes, and less than half the work on a 1080p frame.
     rows = torch.unique(torch.cat([y_lo, y_hi]))
     y_lo, y_hi = torch.searchsorted(rows, y_lo), torch.searchsorted(rows, y_hi)
+    device = frames_t.device
+    rows, y_lo, y_hi, y_w, x_lo, x_hi, x_w = (t.to(device) for t in (rows, y_lo, y_hi, y_w, x_lo, x_hi, x_w))
     x = frames_t.index_select(1, rows).permute(0, 3, 1, 2).to(torch.float32) / 255.0
     # Horizontal pass first, then vertical, as OpenCV does.
     x = x.index_select(3, x_lo) * (1.0 - x_w) + x.index_select(3, x_hi) * x_w
@@ -198,29 +203,36 @@ def read_video_frames(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) ->
 
 def iter_preprocessed_chunks(path: str | Path, chunk_frames: int = CHUNK_FRAMES,
                              max_pixels: int = DEFAULT_MAX_PIXELS,
-                             min_frames: int = DEFAULT_MIN_FRAMES) -> Iterator[torch.Tensor]:
+                             min_frames: int = DEFAULT_MIN_FRAMES,
+                             device: str | torch.device = "cpu") -> Iterator[torch.Tensor]:
     """Decode once and yield pre-processed frames in chunks of ``≤ chunk_frames`` (``t×3×224×224``).
 
     Chunking does not change any value (pre-processing is per frame). A frame-size change inside
     the stream starts a new chunk. Raises :class:`InputError` when the video has fewer than
-    ``min_frames`` frames (after everything decodable was read).
+    ``min_frames`` frames (after everything decodable was read). With a CUDA ``device`` the
+    decoded uint8 frames are moved there and pre-processed there (same values).
     """
+    device = torch.device(device)
+
+    def prepared(frames: list[np.ndarray]) -> torch.Tensor:
+        return preprocess(torch.from_numpy(np.stack(frames)).to(device))
+
     pending: list[np.ndarray] = []
     count = 0
     for frame in iter_video_frames(path, max_pixels):
         if pending and frame.shape != pending[0].shape:
-            yield preprocess(np.stack(pending))
+            yield prepared(pending)
             pending = []
         pending.append(frame)
         count += 1
         if len(pending) == chunk_frames:
-            yield preprocess(np.stack(pending))
+            yield prepared(pending)
             pending = []
     if count < max(min_frames, 1):
         raise InputError(path, "has no decodable frames" if count == 0 else
                          f"has only {count} frame{'s' if count != 1 else ''}; at least {min_frames} are needed")
     if pending:
-        yield preprocess(np.stack(pending))
+        yield prepared(pending)
 
 
 def list_videos(directory: str | Path, suffixes: tuple[str, ...] = VIDEO_SUFFIXES) -> list[Path]:
