@@ -105,7 +105,10 @@ def preprocess(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
     y_lo, y_hi = torch.searchsorted(rows, y_lo), torch.searchsorted(rows, y_hi)
     device = frames_t.device
     rows, y_lo, y_hi, y_w, x_lo, x_hi, x_w = (t.to(device) for t in (rows, y_lo, y_hi, y_w, x_lo, x_hi, x_w))
-    x = frames_t.index_select(1, rows).permute(0, 3, 1, 2).to(torch.float32) / 255.0
+    # A 0-dim tensor on the frames' device, not a Python number: CUDA turns division by a CPU
+    # scalar into multiplication by its reciprocal (1 ulp off); this way both devices divide.
+    scale = torch.full((), 255.0, dtype=torch.float32, device=device)
+    x = frames_t.index_select(1, rows).permute(0, 3, 1, 2).to(torch.float32) / scale
     # Horizontal pass first, then vertical, as OpenCV does.
     x = x.index_select(3, x_lo) * (1.0 - x_w) + x.index_select(3, x_hi) * x_w
     y_w = y_w[:, None]
