@@ -186,9 +186,9 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 def full_fp32_convolutions(device: torch.device) -> Iterator[None]:
     """On CUDA, run convolutions and matmuls in true fp32 (TF32 off) for the duration.
 
-    PyTorch lets cuDNN convolve fp32 tensors in TF32 (10-bit mantissa) on Ampere and newer GPUs by
-    default: 10 mantissa bits instead of 23, far outside the 1e-5 to which features must match CiCo's. The previous settings are
-    restored afterwards, so a caller's own choice is left as it was.
+    PyTorch lets cuDNN convolve fp32 tensors in TF32 on Ampere and newer GPUs by default: 10
+    mantissa bits instead of 23, far outside the 1e-5 to which features must match CiCo's. The
+    previous settings are restored afterwards, so a caller's own choice is left as it was.
     """
     if device.type != "cuda":
         yield
