@@ -149,7 +149,9 @@ def main() -> None:
 
         # Interleaved rounds, so that load from other processes hits every configuration alike.
         timings: dict[str, list[float]] = {"baseline": [], **{f"batch {b}": [] for b in batch_sizes}}
-        for b, extractor in extractors.items():  # warm-up (cuDNN picks its algorithms per shape)
+        # Warm-up of every configuration, the baseline too (cuDNN picks its algorithms per shape).
+        per_window_seconds(baseline, clips[:1], 1, device)
+        for b, extractor in extractors.items():
             per_window_seconds(extractor.features_of_clips, clips[:b], b, device)
         for _ in range(args.rounds):
             timings["baseline"].append(per_window_seconds(baseline, clips, 1, device))
