@@ -79,3 +79,20 @@ def test_fidelity_pairs_need_the_source_in_the_batch():
     frozen = Example(id="a~frozen", video=None, text="y", group="a")
     orphan = Example(id="b~noise", video=None, text="z", group="b", fidelity=0.6)
     assert fidelity_pairs([frozen, noisy, clean, orphan]) == ([1], [2], [0.7])
+
+
+def test_degraded_rows_can_be_left_out_of_the_contrastive_terms():
+    from silverscore.train.data import Example
+    from silverscore.train.trainer import without_degraded_rows
+
+    clean = Example(id="a", video=None, text="x", group="a")
+    noisy = Example(id="a~noise", video=None, text="x", group="a", fidelity=0.7)
+    other = Example(id="b", video=None, text="z", group="b")
+    # 3 rows, 3 own-text columns + 2 extra columns; entry (i, j) = 10 i + j
+    z = torch.arange(3)[:, None] * 10.0 + torch.arange(5)[None, :]
+    flags = z.remainder(2) == 0
+    kept_z, kept_flags = without_degraded_rows([clean, noisy, other], z, flags)
+    assert kept_z.tolist() == [[0.0, 2.0, 3.0, 4.0], [20.0, 22.0, 23.0, 24.0]]
+    assert kept_flags.tolist() == [[True, True, False, True], [True, True, False, True]]
+    no_degraded = z[:2, [0, 2, 3, 4]]
+    assert without_degraded_rows([clean, other], no_degraded)[0] is no_degraded

@@ -81,6 +81,9 @@ def test_fidelity_term_is_wired_into_training(tmp_path):
     late = weights("late", "fidelity_weight = 50.0\nfidelity_from = 1.0\n")  # never starts within 4 steps
     assert on != off
     assert late == off
+    # with the degraded rows out of InfoNCE and the calibration, training takes another path
+    apart = weights("apart", "fidelity_weight = 50.0\ndegraded_in_contrastive = false\n")
+    assert apart not in (on, off)
 
 
 def test_degraded_kinds_restrict_the_rotation():

@@ -63,6 +63,9 @@ class TrainSettings:
     fidelity_weight: float = 0.0
     fidelity_margin: float = 0.8  # similarity gap of a rendering of fidelity 0 (a correct pair ends near 0.85)
     fidelity_from: float = 0.0  # fraction of the steps after which the fidelity term starts (alignment first)
+    # False: degraded renderings (fidelity < 1) enter only the fidelity term, not InfoNCE or the
+    # calibration (as positives they ask for invariance to what the degradation destroys)
+    degraded_in_contrastive: bool = True
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -75,6 +78,18 @@ class TrainSettings:
         if unknown:
             raise ValueError(f"unknown [train] setting(s): {', '.join(unknown)}")
         return cls(**d)
+
+
+def without_degraded_rows(examples: Sequence[Example], *matrices: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The step's [B, B + width] matrices without the rows and own-text columns of degraded
+    renderings (fidelity < 1); the extra (hard-negative) columns stay."""
+    b = len(examples)
+    keep = [i for i, ex in enumerate(examples) if ex.fidelity >= 1.0]
+    if len(keep) == b:
+        return matrices
+    rows = torch.tensor(keep)
+    columns = torch.cat([rows, torch.arange(b, matrices[0].shape[1])])
+    return tuple(m[rows][:, columns] for m in matrices)
 
 
 def lr_factor(step: int, settings: TrainSettings) -> float:
@@ -367,10 +382,15 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
             pad = z_v2t.new_full((b, columns.width), ABSENT_LOGIT)
             z_v2t = torch.cat([z_v2t, pad.index_put(index, x_v2t)], dim=1)
             z_t2v = torch.cat([z_t2v, pad.index_put(index, x_t2v)], dim=1)
-        loss = contrastive_loss(z_v2t, z_t2v, positive)
+        zc_v2t, zc_t2v, c_positive, c_hard, c_valid = z_v2t, z_t2v, positive, hard, valid
+        if not settings.degraded_in_contrastive:
+            zc_v2t, zc_t2v, c_positive, c_hard, c_valid = without_degraded_rows(
+                examples, z_v2t, z_t2v, positive, hard, valid)
+        loss = contrastive_loss(zc_v2t, zc_t2v, c_positive)
         if settings.calibration_weight:
             loss = loss + settings.calibration_weight * calibration_loss(
-                z_v2t, z_t2v, positive, hard, lam, calibration.threshold, settings.calibration_sharpness, valid=valid)
+                zc_v2t, zc_t2v, c_positive, c_hard, lam, calibration.threshold, settings.calibration_sharpness,
+                valid=c_valid)
         if settings.consistency_weight and twin_columns:
             rows_t = torch.tensor(sorted(twin_columns))
             loss = loss + settings.consistency_weight * consistency_loss(
