@@ -2,10 +2,13 @@
 
 The baseline is the official package's approach: the plain network (default memory layout), one
 16-frame window per forward pass. To be generous to it, its frames are decoded and pre-processed
-once (CiCo's dataset re-reads and re-resizes 16 frames for every window). The contender is
-:class:`silverscore.extract.I3DFeatureExtractor`: frames decoded once while windows stream,
-``batch_size`` windows per forward, ``channels_last_3d`` layout. Both run a random checkpoint of
-full InceptionI3d size on the same video of synthetic signing; the features must agree to 1e-5.
+once (CiCo's dataset re-reads and re-resizes 16 frames for every window). The contenders are
+:class:`silverscore.extract.I3DFeatureExtractor`'s two paths: the batched plain network
+(``batch_size`` windows per forward, ``channels_last_3d`` layout; the GPU path) and, on CPU, the
+shared-window path (:class:`silverscore.models.i3d_sliding.SlidingI3D`: overlapping windows
+share the stem, 2-D convolutions on frame-folded maps; the CPU default). All run a random
+checkpoint of full InceptionI3d size on the same video of synthetic signing; the features must
+agree to 1e-5.
 
 At stride 1 a video of T frames has T − 15 windows, so a 200-frame video is 185 forward passes
 per configuration (minutes each on a CPU). To stay short and robust on a shared machine, the
@@ -16,7 +19,7 @@ the whole video (decode time + windows × seconds per window). ``--full`` also r
 pipelines end to end. ``--device cuda`` runs both on the GPU (TF32 off in both, so the features
 are the CPU's; the GPU is synchronised before each clock reading). Usage::
 
-    python benchmarks/bench_i3d.py                                  # batch sizes 1,4,8, 1 thread
+    python benchmarks/bench_i3d.py                                  # batch sizes 1,4,8 + shared windows, 1 thread
     python benchmarks/bench_i3d.py --batch-sizes 1,8 --threads 2 --full
     python benchmarks/bench_i3d.py --device cuda --batch-sizes 1,8,16,32 --windows 185 --full
 """
@@ -108,6 +111,8 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=8, help="windows timed per configuration and round (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds; medians are reported (default 3)")
     parser.add_argument("--batch-sizes", default="1,4,8", help="comma-separated batch sizes to time")
+    parser.add_argument("--shared-batches", default="1",
+                        help="comma-separated trunk batches of the shared-window path (CPU only; '' to skip)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--full", action="store_true", help="also run both pipelines end to end on the whole video")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
@@ -125,7 +130,9 @@ def main() -> None:
     plain = random_model().to(device)  # same weights, kept in the default layout for the baseline
     baseline = one_window_runner(plain, device)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    extractors = {b: I3DFeatureExtractor(model, batch_size=b, device=device) for b in batch_sizes}
+    extractors = {b: I3DFeatureExtractor(model, batch_size=b, device=device, share_windows=False) for b in batch_sizes}
+    shared_batches = [int(b) for b in args.shared_batches.split(",") if b] if device.type == "cpu" else []
+    shared = {b: I3DFeatureExtractor(model, batch_size=b, device=device, share_windows=True) for b in shared_batches}
     with tempfile.TemporaryDirectory() as tmp:
         video = write_video(Path(tmp) / "bench.mp4", args.frames)
         windows = len(window_starts(args.frames, 1))
@@ -146,9 +153,16 @@ def main() -> None:
             diff = float(np.abs(got - reference).max())
             print(f"  batch {b}: max |feature difference| vs one window per forward = {diff:.1e} "
                   f"({'equal' if diff <= 1e-5 else 'DIFFERENT'})")
+        windows_list = [(s, list(frames[s:s + 16])) for s in range(args.windows)]
+        for b, extractor in shared.items():
+            got = torch.cat(list(extractor.shared_window_features(windows_list))).numpy()
+            diff = float(np.abs(got - reference).max())
+            print(f"  shared windows, trunk batch {b}: max |feature difference| vs one window per forward = {diff:.1e} "
+                  f"({'equal' if diff <= 1e-5 else 'DIFFERENT'})")
 
         # Interleaved rounds, so that load from other processes hits every configuration alike.
-        timings: dict[str, list[float]] = {"baseline": [], **{f"batch {b}": [] for b in batch_sizes}}
+        timings: dict[str, list[float]] = {"baseline": [], **{f"batch {b}": [] for b in batch_sizes},
+                                           **{f"shared {b}": [] for b in shared_batches}}
         # Warm-up of every configuration, the baseline too (cuDNN picks its algorithms per shape).
         per_window_seconds(baseline, clips[:1], 1, device)
         for b, extractor in extractors.items():
@@ -157,27 +171,37 @@ def main() -> None:
             timings["baseline"].append(per_window_seconds(baseline, clips, 1, device))
             for b, extractor in extractors.items():
                 timings[f"batch {b}"].append(per_window_seconds(extractor.features_of_clips, clips, b, device))
+            for b, extractor in shared.items():
+                # A fresh stem each round: the first window's 16 frames are convolved inside the
+                # timing, as at the start of every video.
+                start = time.perf_counter()
+                for _ in extractor.shared_window_features(windows_list):
+                    pass
+                timings[f"shared {b}"].append((time.perf_counter() - start) / len(windows_list))
 
         base = float(np.median(timings["baseline"]))
         print(f"decode + pre-process once: {decode_seconds:.1f} s for {args.frames} frames")
         for name, values in timings.items():
             per_window = float(np.median(values))
             seconds = decode_seconds + windows * per_window
-            label = "one window per forward (official)" if name == "baseline" else f"batched pipeline, {name}"
+            label = ("one window per forward (official)" if name == "baseline" else
+                     f"shared windows, trunk batch {name.split()[1]}" if name.startswith("shared")
+                     else f"batched pipeline, {name}")
             print(f"{label:36s} {per_window * 1000:9.2f} ms/window  -> {args.frames / seconds:7.2f} frames/s "
                   f"for a {args.frames}-frame video  speed-up {base / per_window:4.2f}x  "
                   f"(rounds, ms: {', '.join(f'{v * 1000:.2f}' for v in values)})")
 
         if args.full:
-            reference, seconds = baseline_features(plain, video, device)
-            print(f"end to end, one window per forward: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s")
-            for b, extractor in extractors.items():
+            reference, base_seconds = baseline_features(plain, video, device)
+            print(f"end to end, one window per forward: {base_seconds:7.1f} s  {args.frames / base_seconds:5.2f} frames/s")
+            for name, extractor in [*((f"batch {b}", e) for b, e in extractors.items()),
+                                    *((f"shared windows, trunk batch {b}", e) for b, e in shared.items())]:
                 start = time.perf_counter()
                 features = extractor.video_features(video)
                 synchronize(device)
                 seconds = time.perf_counter() - start
-                print(f"end to end, batch {b}: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s  "
-                      f"max |diff| {float(np.abs(features - reference).max()):.1e}")
+                print(f"end to end, {name}: {seconds:7.1f} s  {args.frames / seconds:5.2f} frames/s  "
+                      f"speed-up {base_seconds / seconds:4.2f}x  max |diff| {float(np.abs(features - reference).max()):.1e}")
 
 
 if __name__ == "__main__":

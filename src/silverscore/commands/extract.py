@@ -43,7 +43,8 @@ def register(subparsers) -> None:
                         help="weight of the agnostic stream when both are given (0.9 PHOENIX-14T, 0.8 CSL-Daily/How2Sign)")
     parser.add_argument("--stride", type=int, default=1, help="frames between window starts (default 1, as CiCo)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="windows per forward pass (default 1 on CPU, where larger is not faster; 16 on CUDA)")
+                        help="windows per forward pass (default 16 on CUDA); on CPU at strides below 8, where "
+                             "overlapping windows share the stem, windows per pass after it (default 1)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (under torchrun, cuda = each rank's own GPU)")
     parser.add_argument("--pkl", action="store_true", help="also write CiCo's <name>.pkl ({'feature': array})")
     parser.add_argument("--no-npy", action="store_true", help="do not write <name>.npy (use with --pkl)")
