@@ -321,12 +321,10 @@ class _StemState:
                         memory_format=_CHANNELS_LAST)
         for i, p in enumerate(new):
             lo, tap, taps = steps[p]
-            for k in range(tap, tap + taps):
-                response = self.frame_taps[start + lo + k - tap][k * width:(k + 1) * width]
-                if k == tap:
-                    x[i].copy_(response)
-                else:
-                    x[i].add_(response)
+            responses = [self.frame_taps[start + lo + k - tap][k * width:(k + 1) * width] for k in range(tap, tap + taps)]
+            torch.add(responses[0], responses[1], out=x[i])
+            for response in responses[2:]:
+                x[i].add_(response)
         x.add_(net.conv1a.bias.view(1, -1, 1, 1))
         F.relu_(x)
         x, _ = _max_pool(x, 1, (1, 3, 3), (1, 2, 2))
@@ -355,9 +353,10 @@ class _StemState:
         out = torch.empty((len(steps), *responses[0][1].shape), dtype=x.dtype, device=x.device,
                           memory_format=_CHANNELS_LAST)
         for t in range(len(steps)):
-            out[t].copy_(responses[t][1])
             if t > 0:
-                out[t].add_(responses[t - 1][0])
+                torch.add(responses[t][1], responses[t - 1][0], out=out[t])
+            else:
+                out[t].copy_(responses[t][1])
             if t < last:
                 out[t].add_(responses[t + 1][2])
         return F.relu_(out)
