@@ -41,13 +41,6 @@ from .i3d import CROP_SIZE, FEATURE_DIM, WINDOW_FRAMES, InceptionBlock, Inceptio
 
 _CHANNELS_LAST = torch.channels_last
 
-#: Per time step of Conv3d_1a's output (8 steps for 16 frames): ``(first frame, first tap,
-#: taps)`` relative to the window start, for the edge steps that read "same" padding. Derived from
-#: :func:`same_padding` in :func:`_stem_steps`; kept here as the worked example for 16 frames:
-#: step 0 reads frames 0–4 with taps 2–6, step 6 frames 10–15 with taps 0–5, step 7 frames 12–15
-#: with taps 0–3.
-
-
 class _FoldedConv:
     """A :class:`Unit3D` in eval mode with BatchNorm folded in: ``kT`` 2-D kernels and one bias."""
 
@@ -268,31 +261,29 @@ class _StemState:
 
     Caches, keyed by absolute position and dropped once no later window can use them: each
     frame's Conv3d_1a response to all 7 temporal taps (one 2-D convolution with the taps stacked
-    on the output channels), and each full step's three Conv3d_2c tap responses. Every tensor
-    here is a few MB, so the allocator reuses memory instead of mapping fresh pages each time.
+    on the output channels), and each full step's three Conv3d_2c tap responses. No tensor here
+    is over ~23 MB (one frame's responses), so the allocator reuses memory instead of mapping
+    fresh pages each time.
     """
 
     def __init__(self, net: SlidingI3D):
         self.net = net
         conv = net.conv1a
-        self.taps1a = conv.weight.shape[2]
         self.width1a = conv.weight.shape[0]
         # O × 3 × kT × kH × kW → (kT·O) × 3 × kH × kW: output block k is tap k.
-        self.stacked1a = (conv.weight.permute(2, 0, 1, 3, 4).reshape(-1, *conv.weight.shape[1:2], *conv.weight.shape[3:])
+        out_channels, in_channels, taps, kh, kw = conv.weight.shape
+        self.stacked1a = (conv.weight.permute(2, 0, 1, 3, 4).reshape(taps * out_channels, in_channels, kh, kw)
                           .contiguous(memory_format=_CHANNELS_LAST))
         self.frame_taps: dict[int, torch.Tensor] = {}
         self.full_taps: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def _frame_responses(self, start: int, frames: Sequence[torch.Tensor]) -> None:
-        missing = [start + i for i in range(WINDOW_FRAMES) if start + i not in self.frame_taps]
-        if not missing:
-            return
+        """Convolve the window's frames not seen before, one frame at a time (~23 MB each)."""
         (fh, bh), (fw, bw) = same_padding(CROP_SIZE, 7, 2), same_padding(CROP_SIZE, 7, 2)
-        batch = torch.stack([frames[f - start] for f in missing]).float()
-        batch = F.pad(batch, (fw, bw, fh, bh)).contiguous(memory_format=_CHANNELS_LAST)
-        y = F.conv2d(batch, self.stacked1a, stride=2)  # n × (7·64) × 112 × 112
-        for i, f in enumerate(missing):
-            self.frame_taps[f] = y[i]
+        for i, frame in enumerate(frames):
+            if start + i not in self.frame_taps:
+                padded = F.pad(frame.float()[None], (fw, bw, fh, bh)).contiguous(memory_format=_CHANNELS_LAST)
+                self.frame_taps[start + i] = F.conv2d(padded, self.stacked1a, stride=2)[0]  # (7·64) × 112 × 112
 
     @torch.inference_mode()
     def window(self, start: int, frames: Sequence[torch.Tensor]) -> torch.Tensor:
