@@ -20,6 +20,8 @@ from silverscore.extract import extract_features, iter_clips, window_starts  # n
 from silverscore.inputs.video import preprocess, read_video_frames, resized_size  # noqa: E402
 from silverscore.models.i3d import InceptionI3d, load_i3d  # noqa: E402
 
+from i3d_fixtures import random_i3d  # noqa: E402
+
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -51,21 +53,7 @@ def write_video(path: Path, frames: int, width: int = 480, height: int = 360, se
 def write_bsl5k_checkpoint(path: Path, seed: int, classes: int = 5383) -> Path:
     """Random weights that keep activations O(1) (so a 1e-5 comparison means something), saved
     like bsl5k.pth.tar: legacy serialisation, {'state_dict'} wrapper, `module.` prefixes, head."""
-    torch.manual_seed(seed)
-    model = InceptionI3d()
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if name.endswith("conv3d.weight"):
-                fan_in = tensor[0].numel()
-                tensor.normal_(0.0, math.sqrt(2.0 / fan_in))
-            elif name.endswith("bn.weight"):
-                tensor.uniform_(0.8, 1.2)
-            elif name.endswith("bn.bias"):
-                tensor.uniform_(-0.1, 0.1)
-            elif name.endswith("running_mean"):
-                tensor.uniform_(-0.05, 0.05)
-            elif name.endswith("running_var"):
-                tensor.uniform_(0.8, 1.25)
+    model = random_i3d(seed)
     state = {f"module.{k}": v for k, v in model.state_dict().items()}
     state["module.logits.conv3d.weight"] = torch.randn(classes, 1024, 1, 1, 1) * 0.01
     state["module.logits.conv3d.bias"] = torch.zeros(classes)

@@ -5,8 +5,6 @@ on its own, in the default memory layout, with BatchNorm as a separate layer.
 """
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
@@ -14,27 +12,15 @@ from silverscore.extract import I3DFeatureExtractor, iter_windows
 from silverscore.models.i3d import InceptionI3d
 from silverscore.models.i3d_sliding import SlidingI3D, _stem_steps
 
+from i3d_fixtures import random_i3d
+
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def model() -> InceptionI3d:
     """Random weights with O(1) activations and non-trivial BatchNorm (so folding is exercised)."""
-    torch.manual_seed(3)
-    net = InceptionI3d()
-    with torch.no_grad():
-        for name, tensor in net.state_dict().items():
-            if name.endswith("conv3d.weight"):
-                tensor.normal_(0.0, math.sqrt(2.0 / tensor[0].numel()))
-            elif name.endswith("bn.weight"):
-                tensor.uniform_(0.7, 1.3)
-            elif name.endswith("bn.bias"):
-                tensor.uniform_(-0.2, 0.2)
-            elif name.endswith("running_mean"):
-                tensor.uniform_(-0.1, 0.1)
-            elif name.endswith("running_var"):
-                tensor.uniform_(0.8, 1.25)
-    return net.eval()
+    return random_i3d(3)
 
 
 @pytest.fixture(scope="module")
