@@ -91,3 +91,15 @@ def test_extractor_shares_windows_on_cpu_at_small_strides(model):
     assert I3DFeatureExtractor(model, stride=7).share_windows
     assert not I3DFeatureExtractor(model, stride=8).share_windows
     assert not I3DFeatureExtractor(model, stride=1, share_windows=False).share_windows
+
+
+def test_extractor_shared_path_blends_two_streams(model, frames, reference):
+    """shared_window_features with two streams equals α·agnostic + (1 − α)·aware, plain network."""
+    aware = random_i3d(4)
+    extractor = I3DFeatureExtractor(model, aware, alpha=0.3, batch_size=2, share_windows=False)
+    windows = [(s, list(frames[s:s + 16])) for s in (0, 1, 2)]
+    got = torch.cat(list(extractor.shared_window_features(windows)))
+    with torch.inference_mode():
+        other = torch.stack([aware(frames[s:s + 16].permute(1, 0, 2, 3)[None])[0] for s in (0, 1, 2)])
+    expected = 0.3 * torch.stack([reference[s] for s in (0, 1, 2)]) + 0.7 * other
+    assert got.shape == (3, 1024) and (got - expected).abs().max().item() <= 1e-5

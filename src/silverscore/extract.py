@@ -258,8 +258,7 @@ class I3DFeatureExtractor:
         if share_windows is None:
             share_windows = self.device.type == "cpu" and self.stride <= self.MAX_SHARED_STRIDE
         self.share_windows = bool(share_windows)
-        self.sliding = ([SlidingI3D(net, trunk_batch=self.batch_size) for net in (self.agnostic, self.aware)
-                         if net is not None] if self.share_windows else [])
+        self._sliding: list[SlidingI3D] | None = None
 
     def _prepare(self, model: str | Path | InceptionI3d) -> InceptionI3d:
         if not isinstance(model, InceptionI3d):
@@ -278,12 +277,18 @@ class I3DFeatureExtractor:
 
     @torch.inference_mode()
     def shared_window_features(self, windows: Iterable[tuple[int, list[torch.Tensor]]]) -> Iterator[torch.Tensor]:
-        """Blended features of ``(start, frames)`` windows through :class:`SlidingI3D`, in order."""
-        stems = [net.stem() for net in self.sliding]
+        """Blended features of ``(start, frames)`` windows through :class:`SlidingI3D`, in order.
+
+        Works whatever ``share_windows`` says (it only picks the path :meth:`video_features` takes).
+        """
+        if self._sliding is None:  # BatchNorm-folded copies of the streams, built once
+            self._sliding = [SlidingI3D(net, trunk_batch=self.batch_size)
+                             for net in (self.agnostic, self.aware) if net is not None]
+        stems = [net.stem() for net in self._sliding]
         pending: list[list[torch.Tensor]] = [[] for _ in stems]
 
         def flush() -> torch.Tensor:
-            outs = [net.trunk(torch.cat(steps)) for net, steps in zip(self.sliding, pending)]
+            outs = [net.trunk(torch.cat(steps)) for net, steps in zip(self._sliding, pending)]
             for steps in pending:
                 steps.clear()
             out = outs[0] if len(outs) == 1 else self.alpha * outs[0] + (1.0 - self.alpha) * outs[1]
