@@ -53,13 +53,12 @@ class _FoldedConv:
             scale = bn.weight.detach().float() / torch.sqrt(bn.running_var.detach().float() + bn.eps)
             weight = weight * scale.view(-1, 1, 1, 1, 1)
             bias = (bias - bn.running_mean.detach().float()) * scale + bn.bias.detach().float()
-        self.weight = weight  # O × C × kT × kH × kW, for the stem's 3-D convolution
+        self.weight = weight  # O × C × kT × kH × kW (the stem stacks Conv3d_1a's temporal taps)
         self.taps = [weight[:, :, k].contiguous(memory_format=_CHANNELS_LAST) for k in range(weight.shape[2])]
         self.bias = bias
         # C × O, for 1×1×1 kernels run as a matrix product.
         self.matrix = weight.reshape(weight.shape[0], -1).t().contiguous() if unit.kernel == (1, 1, 1) else None
         self.relu = unit.relu
-        self.kernel = unit.kernel
         if tuple(unit.stride) != (1, 1, 1) and unit.kernel != (7, 7, 7):
             raise ValueError(f"unsupported strided convolution {unit.kernel} / {unit.stride}")
 
@@ -197,9 +196,12 @@ class SlidingI3D:
         self.conv1a = _FoldedConv(model.Conv3d_1a_7x7)
         self.conv2b = _FoldedConv(model.Conv3d_2b_1x1)
         self.conv2c = _FoldedConv(model.Conv3d_2c_3x3)
-        self.blocks = {name: _Block(getattr(model, name)) for name in
-                       ("Mixed_3b", "Mixed_3c", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f",
-                        "Mixed_5b", "Mixed_5c")}
+        # The stages after the stem, in the network's own order: inception blocks, and max-pools
+        # as their (kernel, stride).
+        stem_end = model.END_POINTS.index("Conv3d_2c_3x3")
+        self.pool2a = (model.MaxPool3d_2a_3x3.kernel, model.MaxPool3d_2a_3x3.stride)
+        self.stages = [_Block(stage) if isinstance(stage, InceptionBlock) else (stage.kernel, stage.stride)
+                       for stage in (getattr(model, name) for name in model.END_POINTS[stem_end + 1:])]
         self.trunk_batch = int(trunk_batch)
         self.steps = _stem_steps()
         self.full_steps = [p for p, (_, tap, taps) in enumerate(self.steps) if tap == 0 and taps == 7]
@@ -241,15 +243,11 @@ class SlidingI3D:
     def trunk(self, x: torch.Tensor) -> torch.Tensor:
         """Folded Conv3d_2c outputs of some windows (8 steps each) → their ``B×1024`` features."""
         t = len(self.steps)
-        x, t = _max_pool(x, t, (1, 3, 3), (1, 2, 2))
-        for name in ("Mixed_3b", "Mixed_3c"):
-            x = self.blocks[name](x, t)
-        x, t = _max_pool(x, t, (3, 3, 3), (2, 2, 2))
-        for name in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
-            x = self.blocks[name](x, t)
-        x, t = _max_pool(x, t, (2, 2, 2), (2, 2, 2))
-        for name in ("Mixed_5b", "Mixed_5c"):
-            x = self.blocks[name](x, t)
+        for stage in self.stages:
+            if isinstance(stage, _Block):
+                x = stage(x, t)
+            else:
+                x, t = _max_pool(x, t, *stage)
         # The head's (2, 7, 7) average pool: the mean over the window's 2 steps and 7 × 7 positions.
         x5 = _unfold(x, t)
         assert x5.shape[2] == FEATURE_DIM and t == WINDOW_FRAMES // 8
@@ -318,7 +316,7 @@ class _StemState:
                 x[i].add_(response)
         x.add_(net.conv1a.bias.view(1, -1, 1, 1))
         F.relu_(x)
-        x, _ = _max_pool(x, 1, (1, 3, 3), (1, 2, 2))
+        x, _ = _max_pool(x, 1, *net.pool2a)
         x = _pointwise(x, net.conv2b)
 
         # Conv3d_2c, one 2-D convolution per temporal tap on the new steps; a step's tap 0
