@@ -24,7 +24,8 @@ weighs 1); our own models may learn how much each clip and token counts (a trans
 signs, or an English function word with no sign, then weighs little).
 
 Two shapes of computation are offered: :func:`paired_similarity` (item k against text k, O(N))
-and :func:`matrix_similarity` (every video against every text, chunked so memory is bounded).
+and :func:`matrix_similarity` (every video against every text, chunked so memory is bounded);
+:func:`matrix_similarity_fused` is the latter rearranged for the speed of training steps.
 """
 from __future__ import annotations
 
@@ -212,6 +213,100 @@ def matrix_similarity(
             z_v2t[a0:a1, b0:b1] = zv
             z_t2v[a0:a1, b0:b1] = zt
     return z_v2t, z_t2v
+
+
+# Below this temperature exp((s - 1)/τ) can underflow for every slot of a row in float32, so the
+# shift-free formulation of :func:`matrix_similarity_fused` is not safe and the reference path runs.
+_FUSED_MIN_TAU = 0.03
+# Added to the logits of slots the masked softmax excludes: exp(-1000) is exactly 0 in float32 and 64.
+_EXCLUDED_LOGIT = 1000.0
+
+
+class _FusedReweightFunction(torch.autograd.Function):
+    """Both re-weighted sums from one tensor of shifted logits ``L = (s − 1)/τ`` [a, i, b, j].
+
+    Cosines are at most 1, so ``E = exp(L)`` needs no max-subtraction; with ``ρ = Σ L·E / Σ E``
+    the re-weighted similarity is ``Σ s·softmax(s/τ) = 1 + τ·ρ``. Video→text sums over ``j``,
+    text→video over ``i``; one ``exp`` serves both. Returns ``r`` [a, i, b] and ``c`` [a, b, j].
+    Excluded slots arrive with ``E`` exactly 0; a row with nothing allowed gives 0, like
+    :func:`_softmax_weights`. The backward is ``∂/∂L_ij = τ·E_ij·(α_i(1 + L_ij − ρ_i) +
+    β_j(1 + L_ij − κ_j))`` with ``α = g_r/D_r``, ``β = g_c/D_c`` (``D`` the two sums of ``E``).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, tau):
+        e = logits.exp()
+        tiny = torch.finfo(e.dtype).tiny
+        d_r, d_c = e.sum(3), e.sum(1)
+        le = logits * e
+        rho_r = le.sum(3) / d_r.clamp_min(tiny)
+        rho_c = le.sum(1) / d_c.clamp_min(tiny)
+        del le
+        r = torch.where(d_r > 0, 1.0 + tau * rho_r, 0.0)
+        c = torch.where(d_c > 0, 1.0 + tau * rho_c, 0.0)
+        ctx.save_for_backward(logits, e, d_r, d_c, rho_r, rho_c)
+        ctx.tau = tau
+        return r, c
+
+    @staticmethod
+    def backward(ctx, g_r, g_c):
+        logits, e, d_r, d_c, rho_r, rho_c = ctx.saved_tensors
+        tiny = torch.finfo(e.dtype).tiny
+        # a row with nothing allowed gave the constant 0: no gradient (and no 0 · inf)
+        alpha = torch.where(d_r > 0, ctx.tau * g_r / d_r.clamp_min(tiny), 0.0)  # [a, i, b]
+        beta = torch.where(d_c > 0, ctx.tau * g_c / d_c.clamp_min(tiny), 0.0)  # [a, b, j]
+        alpha4, beta4 = alpha[:, :, :, None], beta[:, None, :, :]
+        grad = (alpha * (1.0 - rho_r))[:, :, :, None] + (beta * (1.0 - rho_c))[:, None, :, :]
+        grad.addcmul_(alpha4 + beta4, logits).mul_(e)
+        return grad, None
+
+
+def matrix_similarity_fused(
+    video: torch.Tensor,
+    video_valid: torch.Tensor,
+    text: torch.Tensor,
+    text_valid: torch.Tensor,
+    logit_scale: torch.Tensor | float,
+    tau: float = DEFAULT_TAU,
+    softmax: SoftmaxMode = "official",
+    chunk_elements: int = 1 << 25,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`matrix_similarity` in fewer passes over memory, for training steps.
+
+    Same maths and same result up to float rounding (not bit-identical), so scores reported to
+    users keep coming from :func:`matrix_similarity`; a training step, whose time is mostly this
+    [videos, clips, texts, tokens] tensor and its backward, uses this one. Differences: one GEMM
+    writes the shifted logits ``(s − 1)/τ`` straight into [a, i, b, j] order (the shift and the
+    masked softmax's exclusions ride along as two extra embedding coordinates, so no permute, no
+    ``masked_fill``, no ``nan_to_num``); one ``exp`` serves both directions; the backward is a
+    handful of fused passes (:class:`_FusedReweightFunction`). Falls back to the reference path
+    below τ = 0.03 or for half-precision inputs, where the shift-free exponent is unsafe.
+    """
+    if tau < _FUSED_MIN_TAU or video.dtype not in (torch.float32, torch.float64):
+        return matrix_similarity(video, video_valid, text, text_valid, logit_scale, tau, softmax, chunk_elements)
+    if softmax not in ("official", "masked"):
+        raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
+    n, lv, _ = video.shape
+    m, lt, _ = text.shape
+    vv = _as_mask_or_weights(video_valid)
+    tv = _as_mask_or_weights(text_valid)
+    v_shift = torch.full((n, lv, 1), -1.0 / tau, dtype=video.dtype, device=video.device)
+    t_shift = torch.zeros(m, lt, 1, dtype=text.dtype, device=text.device)
+    if softmax == "masked":
+        v_shift = v_shift - _EXCLUDED_LOGIT * (~_mask(vv)).to(video.dtype)[:, :, None]
+        t_shift = t_shift - _EXCLUDED_LOGIT * (~_mask(tv)).to(text.dtype)[:, :, None]
+    # L_ij = v̂_i·t̂_j/τ + v_shift_i·1 + 1·t_shift_j
+    v_aug = torch.cat([normalize(video) / tau, v_shift, torch.ones_like(v_shift)], dim=2).reshape(n * lv, -1)
+    t_aug = torch.cat([normalize(text), torch.ones_like(t_shift), t_shift], dim=2).reshape(m * lt, -1)
+    video_block = max(1, min(n, chunk_elements // (lv * m * lt)))
+    z_v2t, z_t2v = [], []
+    for a0 in range(0, n, video_block):
+        a1 = min(n, a0 + video_block)
+        logits = (v_aug[a0 * lv : a1 * lv] @ t_aug.t()).view(a1 - a0, lv, m, lt)
+        r, c = _FusedReweightFunction.apply(logits, tau)
+        z_v2t.append(_masked_mean(r.transpose(1, 2), vv[a0:a1, None, :]))
+        z_t2v.append(_masked_mean(c, tv[None, :, :]))
+    return logit_scale * torch.cat(z_v2t), logit_scale * torch.cat(z_t2v)
 
 
 def combine(z_v2t: torch.Tensor, z_t2v: torch.Tensor, mix: float = DEFAULT_MIX, scale: float = DEFAULT_SCALE) -> torch.Tensor:

@@ -24,6 +24,7 @@ Design choices and why:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -31,13 +32,13 @@ import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from ..io_utils import atomic_write
-from ..similarity import combine, matrix_similarity, paired_similarity
+from ..similarity import combine, matrix_similarity, matrix_similarity_fused, paired_similarity
 from .data import (Example, all_texts, batch_columns, choose_texts, choose_twins, fidelity_pairs, iterate_steps,
                    meaning_key)
 from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss
@@ -299,10 +300,35 @@ def _progress(total: int, initial: int, enabled: bool):
                 dynamic_ncols=True)
 
 
+@contextlib.contextmanager
+def deterministic_algorithms() -> Iterator[None]:
+    """PyTorch's deterministic kernels for the duration, then the caller's setting again.
+
+    Needed for bit-for-bit runs with more than one thread: on CPU the backward of advanced
+    indexing (``index_put_`` with accumulation, e.g. the rows of a video picked once per hard
+    text) adds float gradients with atomic adds from several threads, so their order, and the
+    last bits of the sum, depend on timing (two runs of one step with ``threads = 2`` gave two
+    different weight files about half the time; with this, five of five agreed).
+    """
+    previous = torch.are_deterministic_algorithms_enabled()
+    previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous, warn_only=previous_warn_only)
+
+
 def train(model, train_examples: Sequence[Example], val_examples: Sequence[Example], settings: TrainSettings,
           out_dir: str | Path, seed: int = 0, resume: bool = False, progress: bool = True,
           run_info: dict | None = None) -> dict:
     """Train ``model`` in place; returns the final validation figures. See the module docstring."""
+    with deterministic_algorithms():
+        return _train(model, train_examples, val_examples, settings, out_dir, seed, resume, progress, run_info)
+
+
+def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Example], settings: TrainSettings,
+           out_dir: Path | str, seed: int, resume: bool, progress: bool, run_info: dict | None) -> dict:
     out_dir = Path(out_dir)
     dist = Dist()
     if settings.threads:
@@ -370,7 +396,7 @@ def train(model, train_examples: Sequence[Example], val_examples: Sequence[Examp
         v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
         t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
         lam = model.logit_scale_value()
-        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
+        z_v2t, z_t2v = matrix_similarity_fused(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
         if flat_extra:
             h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
                               if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), t_valid.new_zeros(0, 1)))
