@@ -126,3 +126,35 @@ def test_torchrun_two_processes_match_one_process(tmp_path, data):
     b = load_file(str(two / "run" / "model.safetensors"))
     worst = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert worst < 1e-3, worst
+
+
+def test_training_steps_run_with_deterministic_kernels_and_restore_the_setting(tmp_path, data, monkeypatch):
+    """With several threads the CPU backward of advanced indexing adds with atomics (timing-dependent
+    last bits); training therefore switches PyTorch's deterministic kernels on for its steps, and
+    gives the caller's setting back afterwards."""
+    import silverscore.train.trainer as trainer
+
+    seen = []
+    real_loss = trainer.contrastive_loss
+
+    def recording_loss(*args, **kwargs):
+        seen.append(torch.are_deterministic_algorithms_enabled())
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "contrastive_loss", recording_loss)
+    assert not torch.are_deterministic_algorithms_enabled()
+    cfg = write_config(tmp_path, *data, steps=3, batch_size=8)
+    assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
+    assert seen == [True, True, True]
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_the_train_command_keeps_freed_memory_on_glibc():
+    """mallopt accepts both settings (it returns 0 for an unknown parameter or a refused value)."""
+    import platform
+
+    from silverscore.train.run import keep_freed_memory_in_process
+
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+    assert keep_freed_memory_in_process() is True

