@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from silverscore.similarity import combine, infonce_loss, matrix_similarity, matrix_similarity_fused, paired_similarity
+from silverscore.similarity import combine, infonce_loss, matrix_similarity, paired_similarity
 
 
 def loop_reference(v, vvalid, t, tvalid, lam, tau=0.07, masked=False):
@@ -152,7 +152,7 @@ def test_fused_matrix_matches_loop_and_its_gradient_is_exact(softmax, weights):
     tw = np.where(tvalid, g.uniform(0.05, 1.0, tvalid.shape), 0.0) if weights else tvalid
     masked = softmax == "masked"
     vt, tt = torch.tensor(v, requires_grad=True), torch.tensor(t, requires_grad=True)
-    zv, zt = matrix_similarity_fused(vt, torch.tensor(vw), tt, torch.tensor(tw), 7.0, softmax=softmax)
+    zv, zt = matrix_similarity(vt, torch.tensor(vw), tt, torch.tensor(tw), 7.0, softmax=softmax, fused=True)
     for a in range(4):
         for b in range(4):
             vn = v[a] / np.linalg.norm(v[a], axis=1, keepdims=True)
@@ -167,12 +167,13 @@ def test_fused_matrix_matches_loop_and_its_gradient_is_exact(softmax, weights):
             et = 7.0 * (c * tb).sum() / tb.sum() if tb.sum() else 0.0
             assert float(zv[a, b]) == pytest.approx(ev, abs=1e-10)
             assert float(zt[a, b]) == pytest.approx(et, abs=1e-10)
-    blocks = matrix_similarity_fused(vt, torch.tensor(vw), tt, torch.tensor(tw), 7.0, softmax=softmax, chunk_elements=1)
+    blocks = matrix_similarity(vt, torch.tensor(vw), tt, torch.tensor(tw), 7.0, softmax=softmax, chunk_elements=1,
+                               fused=True)
     for whole, split in zip((zv, zt), blocks):
         assert torch.allclose(whole, split, rtol=0, atol=1e-12)
 
     def both(v_, t_):
-        return matrix_similarity_fused(v_, torch.tensor(vw), t_, torch.tensor(tw), 3.0, softmax=softmax)
+        return matrix_similarity(v_, torch.tensor(vw), t_, torch.tensor(tw), 3.0, softmax=softmax, fused=True)
 
     assert torch.autograd.gradcheck(both, (vt, tt))
     loss = sum(z.sum() for z in both(vt, tt))
@@ -184,8 +185,8 @@ def test_fused_matrix_falls_back_where_its_exponent_is_unsafe():
     """Below τ = 0.03 (and for half precision) the reference path runs, bit for bit."""
     v, vvalid, t, tvalid = random_batch(22, n=3)
     args = (torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 5.0)
-    for a, b in zip(matrix_similarity_fused(*args, tau=0.01, softmax="masked"),
+    for a, b in zip(matrix_similarity(*args, tau=0.01, softmax="masked", fused=True),
                     matrix_similarity(*args, tau=0.01, softmax="masked")):
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="softmax"):
-        matrix_similarity_fused(*args, softmax="other")
+        matrix_similarity(*args, softmax="other", fused=True)

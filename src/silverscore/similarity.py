@@ -25,7 +25,7 @@ signs, or an English function word with no sign, then weighs little).
 
 Two shapes of computation are offered: :func:`paired_similarity` (item k against text k, O(N))
 and :func:`matrix_similarity` (every video against every text, chunked so memory is bounded);
-:func:`matrix_similarity_fused` is the latter rearranged for the speed of training steps.
+its ``fused=True`` form is the same maths rearranged for the speed of training steps.
 """
 from __future__ import annotations
 
@@ -178,14 +178,19 @@ def matrix_similarity(
     tau: float = DEFAULT_TAU,
     softmax: SoftmaxMode = "official",
     chunk_elements: int = 1 << 25,
+    fused: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Z_V2T and Z_T2V of every video against every text: two [N, M] matrices.
 
     Work proceeds in blocks of videos × texts so that the [n, m, Lv, Lt] similarity block never
     holds more than about ``chunk_elements`` numbers (default 32 M, ~128 MB in fp32); memory is
     bounded independently of N and M. Entry (a, b) equals ``paired_similarity`` of video a with
-    text b.
+    text b. ``fused=True`` computes the same up to float rounding, faster, for training steps
+    (:func:`_matrix_similarity_fused`); scores shown to users use the default.
     """
+    if fused and tau >= _FUSED_MIN_TAU and video.dtype in (torch.float32, torch.float64):
+        return _matrix_similarity_fused(video, video_valid, text, text_valid, logit_scale, tau, softmax,
+                                        chunk_elements)
     n, lv, _ = video.shape
     m, lt, _ = text.shape
     v = normalize(video)
@@ -216,7 +221,7 @@ def matrix_similarity(
 
 
 # Below this temperature exp((s - 1)/τ) can underflow for every slot of a row in float32, so the
-# shift-free formulation of :func:`matrix_similarity_fused` is not safe and the reference path runs.
+# shift-free formulation of :func:`_matrix_similarity_fused` is not safe and the reference path runs.
 _FUSED_MIN_TAU = 0.03
 # Added to the logits of slots the masked softmax excludes: exp(-1000) is exactly 0 in float32 and 64.
 _EXCLUDED_LOGIT = 1000.0
@@ -261,17 +266,9 @@ class _FusedReweightFunction(torch.autograd.Function):
         return grad, None
 
 
-def matrix_similarity_fused(
-    video: torch.Tensor,
-    video_valid: torch.Tensor,
-    text: torch.Tensor,
-    text_valid: torch.Tensor,
-    logit_scale: torch.Tensor | float,
-    tau: float = DEFAULT_TAU,
-    softmax: SoftmaxMode = "official",
-    chunk_elements: int = 1 << 25,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`matrix_similarity` in fewer passes over memory, for training steps.
+def _matrix_similarity_fused(video, video_valid, text, text_valid, logit_scale, tau: float, softmax: SoftmaxMode,
+                             chunk_elements: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`matrix_similarity` with ``fused=True``: fewer passes over memory, for training steps.
 
     Same maths and same result up to float rounding (not bit-identical), so scores reported to
     users keep coming from :func:`matrix_similarity`; a training step, whose time is mostly this
@@ -282,8 +279,6 @@ def matrix_similarity_fused(
     handful of fused passes (:class:`_FusedReweightFunction`). Falls back to the reference path
     below τ = 0.03 or for half-precision inputs, where the shift-free exponent is unsafe.
     """
-    if tau < _FUSED_MIN_TAU or video.dtype not in (torch.float32, torch.float64):
-        return matrix_similarity(video, video_valid, text, text_valid, logit_scale, tau, softmax, chunk_elements)
     if softmax not in ("official", "masked"):
         raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
     n, lv, _ = video.shape

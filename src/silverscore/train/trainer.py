@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from ..io_utils import atomic_write
-from ..similarity import combine, matrix_similarity, matrix_similarity_fused, paired_similarity
+from ..similarity import combine, matrix_similarity, paired_similarity
 from .data import (Example, all_texts, batch_columns, choose_texts, choose_twins, fidelity_pairs, iterate_steps,
                    meaning_key)
 from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss
@@ -396,7 +396,7 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
         t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
         lam = model.logit_scale_value()
-        z_v2t, z_t2v = matrix_similarity_fused(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax)
+        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax, fused=True)
         if flat_extra:
             h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
                               if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), t_valid.new_zeros(0, 1)))
