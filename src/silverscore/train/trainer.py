@@ -304,11 +304,11 @@ def _progress(total: int, initial: int, enabled: bool):
 def deterministic_algorithms() -> Iterator[None]:
     """PyTorch's deterministic kernels for the duration, then the caller's setting again.
 
-    Needed for bit-for-bit runs with more than one thread: on CPU the backward of advanced
-    indexing (``index_put_`` with accumulation, e.g. the rows of a video picked once per hard
-    text) adds float gradients with atomic adds from several threads, so their order, and the
-    last bits of the sum, depend on timing (two runs of one step with ``threads = 2`` gave two
-    different weight files about half the time; with this, five of five agreed).
+    Needed for bit-for-bit runs with more than one thread: two runs of one step with
+    ``threads = 2`` gave two different weight files about half the time (forward values equal,
+    gradients not); with this, five of five agreed. The likely culprit is the CPU backward of
+    advanced indexing (``index_put_`` with accumulation, e.g. a video's rows picked once per hard
+    text), which adds from several threads with atomics unless deterministic kernels are asked for.
     """
     previous = torch.are_deterministic_algorithms_enabled()
     previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
