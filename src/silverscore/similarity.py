@@ -74,6 +74,11 @@ def _mask(valid: torch.Tensor) -> torch.Tensor:
     return valid if valid.dtype == torch.bool else valid > 0
 
 
+def _check_softmax(softmax: str) -> None:
+    if softmax not in ("official", "masked"):
+        raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
+
+
 def _softmax_weights(sim: torch.Tensor, dim: int, tau: float, allowed: torch.Tensor | None) -> torch.Tensor:
     logits = sim / tau
     if allowed is not None:
@@ -126,13 +131,12 @@ def _z_scores(
     softmax: SoftmaxMode,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """From ``sim`` [..., Lv, Lt] and masks [..., Lv, 1] / [..., 1, Lt] to (Z_V2T, Z_T2V)."""
+    _check_softmax(softmax)
     if softmax == "official":
         v2t_allowed = t2v_allowed = None
-    elif softmax == "masked":
+    else:
         v2t_allowed = _mask(text_valid)  # over text slots (dim -1)
         t2v_allowed = _mask(video_valid)  # over video slots (dim -2)
-    else:
-        raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
     r = _reweighted(sim, -1, tau, v2t_allowed)  # [..., Lv]
     c = _reweighted(sim, -2, tau, t2v_allowed)  # [..., Lt]
     z_v2t = logit_scale * _masked_mean(r, video_valid.squeeze(-1))
@@ -276,11 +280,10 @@ def _matrix_similarity_fused(video, video_valid, text, text_valid, logit_scale, 
     writes the shifted logits ``(s − 1)/τ`` straight into [a, i, b, j] order (the shift and the
     masked softmax's exclusions ride along as two extra embedding coordinates, so no permute, no
     ``masked_fill``, no ``nan_to_num``); one ``exp`` serves both directions; the backward is a
-    handful of fused passes (:class:`_FusedReweightFunction`). Falls back to the reference path
-    below τ = 0.03 or for half-precision inputs, where the shift-free exponent is unsafe.
+    handful of fused passes (:class:`_FusedReweightFunction`). :func:`matrix_similarity` calls
+    it only for float32/64 and τ ≥ 0.03, where the shift-free exponent is safe.
     """
-    if softmax not in ("official", "masked"):
-        raise ValueError(f"unknown softmax behaviour {softmax!r} (use 'official' or 'masked')")
+    _check_softmax(softmax)
     n, lv, _ = video.shape
     m, lt, _ = text.shape
     vv = _as_mask_or_weights(video_valid)
