@@ -10,6 +10,7 @@ import torch
 
 from silverscore.extract import I3DFeatureExtractor, iter_windows
 from silverscore.models.i3d import InceptionI3d
+from silverscore.models import i3d_sliding
 from silverscore.models.i3d_sliding import SlidingI3D, _stem_steps
 
 from i3d_fixtures import random_i3d
@@ -56,6 +57,17 @@ def test_sliding_features_equal_plain_network(model, frames, reference, starts, 
     assert got.shape == (len(starts), 1024)
     assert (got - expected).abs().max().item() <= 1e-5
     assert expected.std().item() > 1e-2  # not a comparison of near-zero arrays
+
+
+@pytest.mark.parametrize("tiles", [(), ((1, 2),), ((1, 4),)])
+def test_sliding_features_equal_plain_network_with_each_convolution_kind(model, frames, reference, tiles, monkeypatch):
+    # The default mixes direct, F(2×2, 3×3) and F(4×4, 3×3) convolutions by map size; here every
+    # 3×3 convolution uses one kind: direct (no Winograd), or one Winograd tile size everywhere.
+    monkeypatch.setattr(i3d_sliding, "WINOGRAD_TILES", tiles)
+    starts = [0, 1, 2, 6]
+    got = SlidingI3D(model)(frames, starts)
+    expected = torch.stack([reference[s] for s in starts])
+    assert (got - expected).abs().max().item() <= 1e-5
 
 
 def test_streamed_windows_equal_one_call(model, frames, reference):
