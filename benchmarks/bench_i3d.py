@@ -6,9 +6,9 @@ once (CiCo's dataset re-reads and re-resizes 16 frames for every window). The co
 :class:`silverscore.extract.I3DFeatureExtractor`'s two paths: the batched plain network
 (``batch_size`` windows per forward, ``channels_last_3d`` layout; the GPU path) and, on CPU, the
 shared-window path (:class:`silverscore.models.i3d_sliding.SlidingI3D`: overlapping windows
-share the stem, 2-D convolutions on frame-folded maps; the CPU default). All run a random
-checkpoint of full InceptionI3d size on the same video of synthetic signing; the features must
-agree to 1e-5.
+share the stem, 2-D convolutions on frame-folded maps, Winograd 3×3 convolutions; the CPU
+default). All run a random checkpoint of full InceptionI3d size on the same video of synthetic
+signing; the features must agree to 1e-5.
 
 At stride 1 a video of T frames has T − 15 windows, so a 200-frame video is 185 forward passes
 per configuration (minutes each on a CPU). To stay short and robust on a shared machine, the
