@@ -1,4 +1,4 @@
-"""Winograd F(2×2, 3×3) on frame-folded maps against PyTorch's direct 3-D convolution."""
+"""Winograd F(2×2, 3×3) and F(4×4, 3×3) on frame-folded maps against PyTorch's direct 3-D convolution."""
 from __future__ import annotations
 
 import pytest
