@@ -75,12 +75,20 @@ class _FoldedConv:
         self.bias = bias
         # C × O, for 1×1×1 kernels run as a matrix product.
         self.matrix = weight.reshape(weight.shape[0], -1).t().contiguous() if unit.kernel == (1, 1, 1) else None
-        # Transformed kernels by Winograd tile size (see WINOGRAD_TILES).
-        self.winograd = ({tile: winograd_kernels(weight, tile) for _, tile in WINOGRAD_TILES}
-                         if unit.kernel == (3, 3, 3) else {})
+        self._winograd: dict[int, torch.Tensor] = {}
         self.relu = unit.relu
         if tuple(unit.stride) != (1, 1, 1) and unit.kernel != (7, 7, 7):
             raise ValueError(f"unsupported strided convolution {unit.kernel} / {unit.stride}")
+
+    def winograd(self, tile: int) -> torch.Tensor:
+        """Transformed 3×3×3 kernels for Winograd tile size ``tile``, computed on first use.
+
+        Lazily, because a layer only ever meets one map size: transforming every layer for every
+        tile size up front held ~220 MB of kernels that were never used.
+        """
+        if tile not in self._winograd:
+            self._winograd[tile] = winograd_kernels(self.weight, tile)
+        return self._winograd[tile]
 
 
 def _fold(x5: torch.Tensor) -> torch.Tensor:
@@ -122,8 +130,8 @@ def _conv_time3(x: torch.Tensor, t: int, conv: _FoldedConv) -> torch.Tensor:
     :mod:`.winograd`); others through one direct 2-D convolution per temporal tap.
     """
     tile = _winograd_tile(min(x.shape[2:]))
-    if tile in conv.winograd:
-        return conv3x3_time(x, t, conv.winograd[tile], conv.bias, conv.relu)
+    if tile is not None:
+        return conv3x3_time(x, t, conv.winograd(tile), conv.bias, conv.relu)
     x = x.contiguous(memory_format=_CHANNELS_LAST)
     out = F.conv2d(x, conv.taps[1], conv.bias, padding=1)
     if t > 1:
@@ -346,7 +354,8 @@ class _StemState:
         conv = net.conv2c
         last = len(steps) - 1
         tile = _winograd_tile(min(x.shape[2:]))
-        tiles = transform_input(x, tile) if tile in conv.winograd else None
+        tiles = transform_input(x, tile) if tile is not None else None
+        per_step = tiles.shape[1] // len(new) if tiles is not None else 0
         responses: dict[int, list] = {p: [None, None, None] for p in new}
         for k in range(3):
             lo = 1 if k == 2 and new[0] == 0 else 0
@@ -355,8 +364,7 @@ class _StemState:
                 continue
             bias = conv.bias if k == 1 else None
             if tiles is not None:
-                per_step = tiles.shape[1] // len(new)
-                products = torch.bmm(tiles[:, lo * per_step:hi * per_step], conv.winograd[tile][k])
+                products = torch.bmm(tiles[:, lo * per_step:hi * per_step], conv.winograd(tile)[k])
                 y = transform_output(products, hi - lo, *x.shape[2:], tile, bias, relu=False)
             else:
                 y = F.conv2d(x[lo:hi].contiguous(memory_format=_CHANNELS_LAST), conv.taps[k], bias, padding=1)
