@@ -96,6 +96,12 @@ def test_bad_configs_are_one_line_errors(tmp_path, capsys):
     bad.write_text('[data.train]\nkind = "synth"\nsentences = 2\ndegraded_variants = 1\ndegraded_kinds = ["blur"]\n')
     assert main(["train", "--config", str(bad)]) == 2
     assert "unknown degraded_kinds ['blur']" in capsys.readouterr().err
+    bad.write_text('[data.train]\nkind = "synth"\nsentences = 2\ndegraded_evry = 2\n')
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown key(s) in [data.train] of kind 'synth': degraded_evry" in capsys.readouterr().err
+    bad.write_text('[data.train]\nkind = "phoenix"\nroot = "x"\nsentences = 2\n')
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown key(s) in [data.train] of kind 'phoenix': sentences" in capsys.readouterr().err
     bad.write_text("[data.train\n")
     assert main(["train", "--config", str(bad)]) == 2
     assert "cannot parse config" in capsys.readouterr().err

@@ -96,3 +96,44 @@ def test_degraded_rows_can_be_left_out_of_the_contrastive_terms():
     assert kept_flags.tolist() == [[True, True, False, True], [True, True, False, True]]
     no_degraded = z[:2, [0, 2, 3, 4]]
     assert without_degraded_rows([clean, other], no_degraded)[0] is no_degraded
+
+
+def test_gap_loss_by_hand():
+    from silverscore.train.loss import gap_loss
+
+    s_clean = torch.tensor([0.8, 0.7])
+    s_output = torch.tensor([0.6, 0.7])
+    # gaps 0.2 and 0.0; wanted 0.5 * (1 - 0.8) = 0.1 and 0.5 * (1 - 0.4) = 0.3
+    loss = gap_loss(s_clean, s_output, torch.tensor([0.8, 0.4]), margin=0.5)
+    assert abs(loss.item() - (0.1 ** 2 + 0.3 ** 2) / 2) < 1e-7
+
+
+def test_process_slices_cover_every_row_once(monkeypatch):
+    from silverscore.train.trainer import Dist
+
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert Dist().slice(7) == slice(0, 7)
+    shares = []
+    for rank in range(3):
+        dist = Dist.__new__(Dist)  # no process group: only the arithmetic
+        dist.world, dist.rank = 3, rank
+        shares.append(dist.slice(10))
+    assert [list(range(10))[s] for s in shares] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    for rank in range(2):  # an even split is unchanged
+        dist = Dist.__new__(Dist)
+        dist.world, dist.rank = 2, rank
+        assert dist.slice(96) == slice(48 * rank, 48 * (rank + 1))
+
+
+def test_one_sided_gap_loss_ignores_gaps_beyond_the_target():
+    from silverscore.train.loss import gap_loss
+
+    s_clean = torch.tensor([0.8, 0.7], requires_grad=True)
+    s_output = torch.tensor([0.2, 0.7])
+    # gap 0.6 exceeds its target 0.1 (no loss, no gradient); gap 0 falls 0.3 short
+    loss = gap_loss(s_clean, s_output, torch.tensor([0.8, 0.4]), margin=0.5, one_sided=True)
+    assert abs(loss.item() - 0.3 ** 2 / 2) < 1e-7
+    loss.backward()
+    assert s_clean.grad[0] == 0 and s_clean.grad[1] < 0
+    both = gap_loss(s_clean, s_output, torch.tensor([0.8, 0.4]), margin=0.5)
+    assert abs(both.item() - (0.5 ** 2 + 0.3 ** 2) / 2) < 1e-7

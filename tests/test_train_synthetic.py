@@ -1,6 +1,8 @@
 """The synthetic language as training examples: groups, hard texts, keypoint names."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 synth = pytest.importorskip("silverscore.synth.negatives", reason="synth package without hard negatives")
@@ -107,3 +109,49 @@ def test_degraded_every_renders_variants_for_every_kth_item_only():
     assert sorted(ex.meta["source"] for ex in third if "source" in ex.meta) == sorted([sources[0], sources[3]])
     with pytest.raises(ValueError, match="degraded_every"):
         synth_examples(2, seed=3, split="train", degraded_variants=1, degraded_every=0)
+
+
+def test_graded_outputs_keep_the_reference_and_carry_the_true_quality():
+    from silverscore.synth.corpus import generate_corpus
+    from silverscore.synth.systems import system_output
+    from silverscore.train.synthetic import MEANING_ERRORS, synth_examples
+
+    examples = synth_examples(12, seed=3, split="train", degraded_variants=1, degraded_target="quality")
+    items = {it.id: it for it in generate_corpus(12, 3, "train")}
+    by_id = {ex.id: ex for ex in examples}
+    graded = [ex for ex in examples if ex.meta.get("graded")]
+    assert len(graded) == 12  # every item has some error that applies to it
+    assert {ex.meta["set"] for ex in graded} & {kind for kind, _, _ in MEANING_ERRORS}
+    for output in graded:
+        source = by_id[output.meta["source"]]
+        assert output.group == source.id == source.group
+        # scored against the reference, as a system's output is, and never a positive of anything
+        assert output.text == source.text and output.paraphrases == []
+        kind, strength = output.meta["set"], output.meta["strength"]
+        _, fields = system_output(items[source.id], f"train-{kind}", kind, strength)
+        assert output.fidelity == fields["quality"] < 1.0
+    again = synth_examples(12, seed=3, split="train", degraded_variants=1, degraded_target="quality")
+    assert [(e.id, e.fidelity) for e in again] == [(e.id, e.fidelity) for e in examples]
+    with pytest.raises(ValueError, match="degraded_target"):
+        synth_examples(2, seed=3, split="train", degraded_variants=1, degraded_target="meaning")
+    with pytest.raises(ValueError, match="unknown degraded_kinds"):  # meaning errors need the quality target
+        synth_examples(2, seed=3, split="train", degraded_variants=1, degraded_kinds=("deletion",))
+
+
+def test_graded_term_is_wired_into_training_and_needs_them_out_of_infonce(tmp_path, capsys):
+    from silverscore.cli import main
+
+    def run(name: str, extra: str) -> int:
+        config = Path(_synth_config(tmp_path / name, extra))
+        config.write_text(config.read_text().replace(
+            "degraded_variants = 1\n", 'degraded_variants = 1\ndegraded_target = "quality"\n'))
+        return main(["train", "--config", str(config), "--no-progress"])
+
+    assert run("inside", "fidelity_weight = 50.0\n") == 2
+    assert "degraded_in_contrastive = false" in capsys.readouterr().err
+    assert run("off", "degraded_in_contrastive = false\n") == 0
+    assert run("on", "fidelity_weight = 50.0\ndegraded_in_contrastive = false\n") == 0
+    assert run("late", "fidelity_weight = 50.0\nfidelity_from = 1.0\ndegraded_in_contrastive = false\n") == 0
+    weights = {name: (tmp_path / name / "run" / "model.safetensors").read_bytes() for name in ("off", "on", "late")}
+    assert weights["on"] != weights["off"]
+    assert weights["late"] == weights["off"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .sources import unknown_data_keys
 from .trainer import TrainSettings
 
 TOP_LEVEL_KEYS = {"seed", "out", "model", "data", "train"}
@@ -88,12 +89,18 @@ def parse_config(raw: dict, source: Path | None = None) -> RunConfig:
             raise InputError(where, f"unknown data section [data.{name}] (use train and val)")
         if not isinstance(section, dict) or "kind" not in section:
             raise InputError(where, f"[data.{name}] needs a 'kind'")
+        unknown = unknown_data_keys(section)
+        if unknown:
+            raise InputError(where, f"unknown key(s) in [data.{name}] of kind {section['kind']!r}: {', '.join(unknown)}")
     try:
         settings = TrainSettings.from_dict(raw.get("train") or {})
     except (TypeError, ValueError) as err:
         raise InputError(where, str(err)) from None
     if settings.batch_size < 2 or settings.steps < 1:
         raise InputError(where, "batch_size must be >= 2 and steps >= 1")
+    if data["train"].get("degraded_target") == "quality" and settings.degraded_in_contrastive:
+        raise InputError(where, "degraded_target = \"quality\" pairs renderings with a reference they do not "
+                                "sign: set degraded_in_contrastive = false in [train]")
     out = Path(raw.get("out", "runs/train"))
     if not out.is_absolute():
         out = base / out

@@ -102,5 +102,20 @@ def fidelity_loss(z_v2t: torch.Tensor, z_t2v: torch.Tensor, logit_scale: torch.T
     if degraded.numel() == 0:
         return z_v2t.new_zeros(())
     s = mixed_similarity(z_v2t, z_t2v, logit_scale)
-    gap = s[clean, clean] - s[degraded, clean]
-    return ((gap - margin * (1.0 - fidelity.to(s.dtype))) ** 2).mean()
+    return gap_loss(s[clean, clean], s[degraded, clean], fidelity, margin)
+
+
+def gap_loss(s_clean: torch.Tensor, s_degraded: torch.Tensor, quality: torch.Tensor, margin: float,
+             one_sided: bool = False) -> torch.Tensor:
+    """Mean of ``(s_clean − s_degraded − margin × (1 − quality))²`` over the pairs: a worse
+    rendering (or output) of a sentence should fall below the clean one in proportion to how much
+    worse it is (mixed similarities with the same text, see :func:`fidelity_loss`).
+
+    ``one_sided``: only gaps *smaller* than the target count. A wrong sign is also a contrastive
+    negative, which pushes its score as far down as it can; a two-sided target would pull it
+    back up to the graded gap and undo that discrimination."""
+    gap = s_clean - s_degraded
+    short = margin * (1.0 - quality.to(gap.dtype)) - gap
+    if one_sided:
+        short = short.clamp(min=0.0)
+    return (short ** 2).mean()

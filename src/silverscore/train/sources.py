@@ -9,7 +9,9 @@ Kinds:
   order among the rendered negatives), ``degraded_variants`` (renderings with keypoint noise,
   uneven speed or frozen frames per item, each with its fidelity; ``degraded_kinds`` picks
   among ``noise``, ``jitter``, ``frozen``; ``degraded_every = k`` renders them for every k-th
-  item only).
+  item only; ``degraded_target = "quality"`` adds the meaning errors ``substitution``,
+  ``deletion``, ``insertion``, ``shuffle``, ``direction``, ``negation``, pairs every rendering
+  with the reference text and its true quality, and needs ``degraded_in_contrastive = false``).
 * ``jsonl`` — a manifest on disk (e.g. written by ``silverscore synth``): ``manifest``; with
   ``hard_negatives`` (a folder of ``<set>/manifest.jsonl`` files whose rows carry ``source_id``)
   the rendered negatives join their source's group and their texts its hard texts.
@@ -24,6 +26,19 @@ from pathlib import Path
 
 from ..errors import InputError
 from .data import Example
+
+
+#: The keys a ``[data.*]`` section may hold, by kind (``kind`` and ``limit`` for every kind).
+SYNTH_KEYS = frozenset({"sentences", "seed", "split", "signers", "rendered_negatives", "hard_texts",
+                        "shuffle_negatives", "degraded_variants", "degraded_kinds", "degraded_every",
+                        "degraded_target"})
+CORPUS_KEYS = frozenset({"root", "split", "media", "media_kind", "manifest", "skip_missing", "hard_negatives"})
+
+
+def unknown_data_keys(section: dict) -> list[str]:
+    """Keys of a ``[data.*]`` section its kind does not read (a typo would otherwise be ignored)."""
+    allowed = {"kind", "limit"} | (SYNTH_KEYS if section.get("kind") == "synth" else CORPUS_KEYS)
+    return sorted(set(section) - allowed)
 
 
 def examples_from_records(records) -> list[Example]:
@@ -67,6 +82,7 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             degraded_variants=int(section.get("degraded_variants", 0)),
             degraded_kinds=tuple(section["degraded_kinds"]) if "degraded_kinds" in section else None,
             degraded_every=int(section.get("degraded_every", 1)),
+            degraded_target=str(section.get("degraded_target", "fidelity")),
         )
     else:
         from ..datasets import load_dataset

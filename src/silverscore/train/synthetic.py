@@ -69,52 +69,90 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
 #: the range their strength is drawn from: keypoint noise (pixels), uneven speed, frozen frames.
 DEGRADATIONS = (("noise", 1.5, 15.0), ("jitter", 0.2, 1.0), ("frozen", 0.1, 0.6))
 
+#: Errors that change what is signed (see :mod:`silverscore.synth.systems`), with their strength
+#: range: per-sign substitution, deletion and insertion rates; shuffles, wrong verb directions and
+#: dropped negation always applied. Used with ``degraded_target = "quality"`` only: scored against
+#: the reference, such an output is neither a correct match nor an unrelated one but a graded one.
+MEANING_ERRORS = (("substitution", 0.1, 0.5), ("deletion", 0.1, 0.5), ("insertion", 0.1, 0.5),
+                  ("shuffle", 1.0, 1.0), ("direction", 1.0, 1.0), ("negation", 1.0, 1.0))
 
-def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] | None = None) -> list:
-    """Up to ``count`` degraded renderings of ``item``: (kind, rendered item, fidelity).
+#: What a degraded rendering is trained towards: ``fidelity`` (noise, uneven speed and frozen
+#: frames; a frozen rendering carries the text it still signs) or ``quality`` (any error kind,
+#: always paired with the *reference* text and the system's true quality, which is what a
+#: generation system's output is scored against).
+DEGRADED_TARGETS = ("fidelity", "quality")
 
-    Noise and uneven speed keep the meaning; their fidelity (< 1, the synthetic language's own
-    definition in :mod:`silverscore.synth.systems`) says how much worse the rendering is. Frozen
-    frames lose the signs they cover, so that variant carries the text it actually signs.
+
+def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] | None = None,
+                       target: str = "fidelity") -> list:
+    """Up to ``count`` degraded renderings of ``item``: (kind, rendered item, fidelity, strength).
+
+    ``target = "fidelity"``: noise and uneven speed keep the meaning; their fidelity (< 1, the
+    synthetic language's own definition in :mod:`silverscore.synth.systems`) says how much worse
+    the rendering is. Frozen frames lose the signs they cover, so that variant carries the text it
+    actually signs. ``target = "quality"``: every kind (meaning errors included) keeps the
+    reference text and carries the output's true quality; a kind that leaves this item intact (no
+    directional verb to turn, no negation to drop) gives way to the next kind of the rotation.
     """
     import random
 
     from ..synth.corpus import derive_seed
     from ..synth.systems import system_output
 
-    menu = [d for d in DEGRADATIONS if kinds is None or d[0] in kinds]
+    table = DEGRADATIONS + (MEANING_ERRORS if target == "quality" else ())
+    menu = [d for d in table if kinds is None or d[0] in kinds]
     rng = random.Random(derive_seed("train-degraded", item.id))
+    order = list(range(len(menu)))
+    if target == "quality":
+        rng.shuffle(order)  # each kind about equally often, whatever the rows between two items
+        rotation = 0
     out = []
+    offset = 0
     for k in range(min(count, len(menu))):
-        kind, low, high = menu[(rotation + k) % len(menu)]
-        strength = round(rng.uniform(low, high), 3)
-        neg, fields = system_output(item, f"train-{kind}", kind, strength)
-        if kind == "frozen":
-            if not fields["signed_text"]:
-                continue
-            neg.text, fidelity = fields["signed_text"], 1.0
-        else:
-            neg.text, fidelity = item.text, float(fields["quality"])
-        out.append((kind, neg, fidelity))
+        while offset < len(menu):
+            kind, low, high = menu[order[(rotation + k + offset) % len(menu)]]
+            strength = round(rng.uniform(low, high), 3)
+            neg, fields = system_output(item, f"train-{kind}", kind, strength)
+            if target == "quality":
+                if fields["quality"] < 1.0:
+                    neg.text = item.text
+                    out.append((kind, neg, float(fields["quality"]), strength))
+                    break
+            elif kind == "frozen":
+                if fields["signed_text"]:
+                    neg.text = fields["signed_text"]
+                    out.append((kind, neg, 1.0, strength))
+                break
+            else:
+                neg.text = item.text
+                out.append((kind, neg, float(fields["quality"]), strength))
+                break
+            offset += 1
     return out
 
 
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
                    degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None,
-                   degraded_every: int = 1) -> list[Example]:
+                   degraded_every: int = 1, degraded_target: str = "fidelity") -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
     ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
     :data:`DEGRADATIONS`), batched with it).
 
     ``degraded_every = k`` gives degraded renderings to every k-th item only, so that a batch of
-    fixed size keeps more distinct sentences (each rendering takes a row from other sentences)."""
+    fixed size keeps more distinct sentences (each rendering takes a row from other sentences).
+    ``degraded_target`` is one of :data:`DEGRADED_TARGETS`; with ``quality`` the renderings are
+    marked ``meta["graded"]`` (their text is the reference, not what they sign), and the trainer
+    keeps them out of the contrastive terms."""
+    if degraded_target not in DEGRADED_TARGETS:
+        raise ValueError(f"degraded_target must be one of {list(DEGRADED_TARGETS)}, got {degraded_target!r}")
     if degraded_every < 1:
         raise ValueError(f"degraded_every must be >= 1, got {degraded_every}")
     if degraded_kinds is not None:
-        unknown = sorted(set(degraded_kinds) - {d[0] for d in DEGRADATIONS})
+        known = [d[0] for d in DEGRADATIONS + (MEANING_ERRORS if degraded_target == "quality" else ())]
+        unknown = sorted(set(degraded_kinds) - set(known))
         if unknown:
-            raise ValueError(f"unknown degraded_kinds {unknown}; known: {[d[0] for d in DEGRADATIONS]}")
+            raise ValueError(f"unknown degraded_kinds {unknown}; known: {known}")
     from ..synth.corpus import generate_corpus
 
     names = keypoint_names()
@@ -136,11 +174,15 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
         if degraded_variants and index % degraded_every == 0:
-            for kind, neg, fidelity in _degraded_variants(item, degraded_variants, len(examples), degraded_kinds):
+            variants = _degraded_variants(item, degraded_variants, len(examples), degraded_kinds, degraded_target)
+            for kind, neg, fidelity, strength in variants:
                 example.group = item.id
-                same = neg.text == item.text
+                graded = degraded_target == "quality"
+                same = neg.text == item.text and not graded
+                meta = {"source": item.id, "set": kind,
+                        **({"graded": True, "strength": strength} if graded else {})}
                 examples.append(Example(id=f"{item.id}~{kind}", video=_pose(neg, names), text=neg.text,
                                         paraphrases=list(item.paraphrases) if same else [],
                                         glosses=tuple(neg.glosses), group=item.id, signer=item.signer,
-                                        meta={"source": item.id, "set": kind}, fidelity=fidelity))
+                                        meta=meta, fidelity=fidelity))
     return examples

@@ -41,7 +41,7 @@ from ..io_utils import atomic_write
 from ..similarity import combine, matrix_similarity, paired_similarity
 from .data import (Example, all_texts, batch_columns, choose_texts, choose_twins, fidelity_pairs, iterate_steps,
                    meaning_key)
-from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss
+from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss, gap_loss, mixed_similarity
 
 #: Logit of a column a row does not have (a row's extra columns beyond its own hard texts).
 ABSENT_LOGIT = -1.0e4
@@ -67,6 +67,9 @@ class TrainSettings:
     # False: degraded renderings (fidelity < 1) enter only the fidelity term, not InfoNCE or the
     # calibration (as positives they ask for invariance to what the degradation destroys)
     degraded_in_contrastive: bool = True
+    # True: graded outputs (degraded_target = "quality") only need to fall *at least* the graded
+    # gap below their reference (see train.loss.gap_loss)
+    graded_one_sided: bool = False
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -91,6 +94,26 @@ def without_degraded_rows(examples: Sequence[Example], *matrices: torch.Tensor) 
     rows = torch.tensor(keep)
     columns = torch.cat([rows, torch.arange(b, matrices[0].shape[1])])
     return tuple(m[rows][:, columns] for m in matrices)
+
+
+def _graded_term(model, dist: "Dist", features, train_examples: Sequence[Example], graded: list[int],
+                 examples: Sequence[Example], t_emb: torch.Tensor, t_valid: torch.Tensor, z_v2t: torch.Tensor,
+                 z_t2v: torch.Tensor, lam: torch.Tensor, margin: float, one_sided: bool) -> torch.Tensor:
+    """Gap loss of the step's graded renderings: each one's mixed similarity with its source
+    row's text (paired, one video against one text) against the source's own, which must be
+    ``margin × (1 − quality)`` higher. Renderings whose source is not in the batch are skipped."""
+    rows = {ex.id: r for r, ex in enumerate(examples)}
+    pairs = [(g, rows[train_examples[g].group]) for g in graded if train_examples[g].group in rows]
+    if not pairs:
+        return z_v2t.new_zeros(())
+    mine = pairs[dist.slice(len(pairs))]
+    g_emb, g_valid = model.encode_prepared([features[g].astype(np.float32) for g, _ in mine])
+    g_emb, g_valid = dist.gather_rows(g_emb, g_valid)
+    source = torch.tensor([r for _, r in pairs])
+    x_v2t, x_t2v = paired_similarity(g_emb, g_valid, t_emb[source], t_valid[source], lam, softmax=model.softmax)
+    s_ref = mixed_similarity(z_v2t, z_t2v, lam)[source, source]
+    quality = torch.tensor([train_examples[g].fidelity for g, _ in pairs])
+    return gap_loss(s_ref, mixed_similarity(x_v2t, x_t2v, lam), quality, margin, one_sided)
 
 
 def lr_factor(step: int, settings: TrainSettings) -> float:
@@ -166,8 +189,8 @@ class Dist:
                 p.grad /= self.world
 
     def slice(self, n: int) -> slice:
-        per = n // self.world
-        return slice(self.rank * per, (self.rank + 1) * per)
+        """This rank's contiguous share of ``n`` rows (shares differ by at most one row)."""
+        return slice(self.rank * n // self.world, (self.rank + 1) * n // self.world)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,6 +359,9 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
     if settings.batch_size % dist.world:
         raise ValueError(f"batch_size {settings.batch_size} is not divisible by {dist.world} processes")
     ckpt_dir = out_dir / "checkpoint"
+    if settings.degraded_in_contrastive and any(ex.meta.get("graded") for ex in train_examples):
+        raise ValueError("graded renderings (degraded_target = 'quality') are paired with a reference they do "
+                         "not sign; train them with degraded_in_contrastive = False")
     t_start = time.time()
 
     # caches: pose features once, MiniLM states of every text once
@@ -366,7 +392,6 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         start_step = int(meta["step"])
         history = meta.get("history", [])
     model.train()
-    local = dist.slice(settings.batch_size)
     loss_sum, loss_n = 0.0, 0
     bar = _progress(settings.steps, start_step, progress and dist.main)
     last_val: dict = {}
@@ -375,6 +400,12 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
             group["lr"] = settings.lr * lr_factor(step, settings)
         torch.manual_seed(seed * 1_000_003 + step)
         rng = np.random.default_rng([seed, step, 1])
+        # graded renderings (degraded_target = "quality") only enter the gap term, against their
+        # source's text: they take no row or column of the batch's similarity matrix
+        graded = [i for i in batch if train_examples[i].meta.get("graded")]
+        if graded:
+            batch = [i for i in batch if not train_examples[i].meta.get("graded")]
+        local = dist.slice(len(batch))
         examples = [train_examples[i] for i in batch]
         chosen, extra = choose_texts(examples, rng, settings.paraphrase_prob, settings.hard_texts_per_item)
         twin_rows: list[int] = []
@@ -427,6 +458,10 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
                 loss = loss + settings.fidelity_weight * fidelity_loss(
                     z_v2t, z_t2v, lam, torch.tensor(degraded), torch.tensor(clean), torch.tensor(fid),
                     settings.fidelity_margin)
+        if graded and settings.fidelity_weight and step >= settings.fidelity_from * settings.steps:
+            loss = loss + settings.fidelity_weight * _graded_term(
+                model, dist, features, train_examples, graded, examples, t_emb, t_valid, z_v2t, z_t2v, lam,
+                settings.fidelity_margin, settings.graded_one_sided)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         dist.reduce_gradients(slice_params, full_grad_params)
