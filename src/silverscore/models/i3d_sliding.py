@@ -58,6 +58,7 @@ WINOGRAD_TILES = ((28, 4), (7, 2))
 def _winograd_tile(side: int) -> int | None:
     return next((tile for smallest, tile in WINOGRAD_TILES if side >= smallest), None)
 
+
 class _FoldedConv:
     """A :class:`Unit3D` in eval mode with BatchNorm folded in: ``kT`` 2-D kernels and one bias."""
 

@@ -158,6 +158,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     names = keypoint_names()
     items = generate_corpus(sentences, seed, split, signers)
     texts_fn, rendered_fn = _hard_negative_api()
+    graded = degraded_target == "quality"
     examples: list[Example] = []
     for index, item in enumerate(items):
         hard = []
@@ -177,7 +178,6 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
             variants = _degraded_variants(item, degraded_variants, len(examples), degraded_kinds, degraded_target)
             for kind, neg, fidelity, strength in variants:
                 example.group = item.id
-                graded = degraded_target == "quality"
                 same = neg.text == item.text and not graded
                 meta = {"source": item.id, "set": kind,
                         **({"graded": True, "strength": strength} if graded else {})}

@@ -111,7 +111,7 @@ def _graded_term(model, dist: "Dist", features, train_examples: Sequence[Example
     g_emb, g_valid = dist.gather_rows(g_emb, g_valid)
     source = torch.tensor([r for _, r in pairs])
     x_v2t, x_t2v = paired_similarity(g_emb, g_valid, t_emb[source], t_valid[source], lam, softmax=model.softmax)
-    s_ref = mixed_similarity(z_v2t, z_t2v, lam)[source, source]
+    s_ref = mixed_similarity(z_v2t[source, source], z_t2v[source, source], lam)
     quality = torch.tensor([train_examples[g].fidelity for g, _ in pairs])
     return gap_loss(s_ref, mixed_similarity(x_v2t, x_t2v, lam), quality, margin, one_sided)
 
@@ -359,7 +359,8 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
     if settings.batch_size % dist.world:
         raise ValueError(f"batch_size {settings.batch_size} is not divisible by {dist.world} processes")
     ckpt_dir = out_dir / "checkpoint"
-    if settings.degraded_in_contrastive and any(ex.meta.get("graded") for ex in train_examples):
+    graded_rows = {i for i, ex in enumerate(train_examples) if ex.meta.get("graded")}
+    if settings.degraded_in_contrastive and graded_rows:
         raise ValueError("graded renderings (degraded_target = 'quality') are paired with a reference they do "
                          "not sign; train them with degraded_in_contrastive = False")
     t_start = time.time()
@@ -402,9 +403,9 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         rng = np.random.default_rng([seed, step, 1])
         # graded renderings (degraded_target = "quality") only enter the gap term, against their
         # source's text: they take no row or column of the batch's similarity matrix
-        graded = [i for i in batch if train_examples[i].meta.get("graded")]
+        graded = [i for i in batch if i in graded_rows]
         if graded:
-            batch = [i for i in batch if not train_examples[i].meta.get("graded")]
+            batch = [i for i in batch if i not in graded_rows]
         local = dist.slice(len(batch))
         examples = [train_examples[i] for i in batch]
         chosen, extra = choose_texts(examples, rng, settings.paraphrase_prob, settings.hard_texts_per_item)
@@ -452,13 +453,14 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
             rows_t = torch.tensor(sorted(twin_columns))
             loss = loss + settings.consistency_weight * consistency_loss(
                 z_v2t, z_t2v, lam, rows_t, rows_t, torch.tensor([twin_columns[i] for i in sorted(twin_columns)]))
-        if settings.fidelity_weight and step >= settings.fidelity_from * settings.steps:
+        gap_terms_on = bool(settings.fidelity_weight) and step >= settings.fidelity_from * settings.steps
+        if gap_terms_on:
             degraded, clean, fid = fidelity_pairs(examples)
             if degraded:
                 loss = loss + settings.fidelity_weight * fidelity_loss(
                     z_v2t, z_t2v, lam, torch.tensor(degraded), torch.tensor(clean), torch.tensor(fid),
                     settings.fidelity_margin)
-        if graded and settings.fidelity_weight and step >= settings.fidelity_from * settings.steps:
+        if graded and gap_terms_on:
             loss = loss + settings.fidelity_weight * _graded_term(
                 model, dist, features, train_examples, graded, examples, t_emb, t_valid, z_v2t, z_t2v, lam,
                 settings.fidelity_margin, settings.graded_one_sided)
