@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     scorer = Scorer(model=args.model, progress=False)
     print(scorer.signature)
-    items = [it for it in generate_corpus(args.items, args.seed, "test") if it.paraphrases]
+    corpus = generate_corpus(args.items, args.seed, "test")
+    items = [it for it in corpus if it.paraphrases]
     videos = _poses(items)
     original = scorer.score(videos, [it.text for it in items]).scores
     paraphrase = scorer.score(videos, [it.paraphrases[0] for it in items]).scores
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
         print(f"  original + noise SD {sd:.2f}: overlap {overlaps.mean():.1f} ± {overlaps.std():.1f} %, "
               f">= 90 % in {100 * np.mean(overlaps >= 90):.0f} % of draws")
 
-    system_items = generate_corpus(args.items, args.seed, "test")[: args.system_items]
+    system_items = corpus[: args.system_items]
     truth = np.array([np.mean([system_output(it, name, kind, strength)[1]["quality"] for it in system_items])
                       for name, kind, strength in SYSTEMS])
     print(f"systems: {len(truth)}, true qualities {np.round(np.sort(truth), 3).tolist()}")
