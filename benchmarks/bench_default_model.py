@@ -1,6 +1,6 @@
 """Every "Done when" figure of the default model, on the synthetic test split (unseen sentences and signers).
 
-    python benchmarks/bench_default_model.py [--model PATH] [--items 400] [--seed 7] [--json OUT]
+    python benchmarks/bench_default_model.py [--model PATH] [--items 400] [--seed 7] [--no-form] [--json OUT]
 
 Scores go through the public scorer (``silverscore.api.Scorer``) exactly as a user's would; the
 data is generated in-process by ``silverscore.synth`` (test split: meanings and signers never
@@ -45,6 +45,8 @@ def main(argv=None) -> int:
     parser.add_argument("--system-items", type=int, default=120, help="reference items per simulated system")
     parser.add_argument("--seed", type=int, default=7, help="seed of the test corpus (any: the split is fixed)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-form", action="store_true",
+                        help="score without the model's form head (the towers' similarity alone)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -60,7 +62,7 @@ def main(argv=None) -> int:
     from silverscore.synth.systems import SYSTEMS, system_output
 
     t0 = time.time()
-    scorer = Scorer(model=args.model, progress=False)
+    scorer = Scorer(model=args.model, progress=False, form=not args.no_form)
     figures: dict = {"model": scorer.signature, "items": args.items}
 
     def score(videos, texts):

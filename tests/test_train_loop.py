@@ -95,6 +95,9 @@ BAD_CONFIGS = [
     ('[data.train]\nkind = "phoenix"\nroot = "x"\nsentences = 2\n',
      "unknown key(s) in [data.train] of kind 'phoenix': sentences"),
     ("[data.train\n", "cannot parse config"),
+    ('[data.train]\nkind = "synth"\nsentences = 2\n[form]\nstepz = 3\n', "unknown [form] setting(s): stepz"),
+    ('[model]\narchitecture = "cico"\n[data.train]\nkind = "synth"\nsentences = 2\n[form]\nsteps = 3\n',
+     "[form] trains a form head for pose_minilm models only"),
 ]
 
 
@@ -164,3 +167,37 @@ def test_the_train_command_keeps_freed_memory_on_glibc():
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
         pytest.skip("glibc only")
     assert keep_freed_memory_in_process() is True
+
+
+def test_form_stage_after_training_writes_a_model_with_its_form_head(tmp_path):
+    """[form] runs the second stage on the trained towers: the written model carries the head, its
+    settings and validation, scores carry form:on, and the towers equal a run without [form]."""
+    from safetensors.torch import load_file
+
+    from silverscore.api import Scorer
+    from silverscore.models.checkpoints import load_own
+
+    base = ('seed = 2\n[model]\narchitecture = "pose_minilm"\n'
+            'pose_encoder = { frame_dim = 16, width = 32, layers = 1, heads = 2, embed_dim = 32 }\n'
+            'text_head = { width = 32, layers = 1, heads = 2 }\n'
+            '[data.train]\nkind = "synth"\nsentences = 12\nseed = 0\n'
+            '[train]\nbatch_size = 6\nsteps = 2\nthreads = 1\nlog_every = 1\n')
+    form = '[form]\nsentences = 6\nval_sentences = 3\nsteps = 3\nbatch_size = 4\nhead = { width = 16, layers = 1, heads = 2 }\n'
+    runs = {}
+    for name, text in (("plain", base), ("form", base + form)):
+        cfg = tmp_path / f"{name}.toml"
+        cfg.write_text(f'out = "{tmp_path / name}"\n' + text)
+        assert main(["train", "--config", str(cfg), "--no-progress"]) == 0
+        runs[name] = tmp_path / name / "model.safetensors"
+    config = json.loads(runs["form"].with_suffix(".json").read_text())
+    assert config["form_head"]["width"] == 16 and config["form_training"]["settings"]["steps"] == 3
+    assert "F_clean" in config["form_training"]["validation"]
+    plain, with_head = load_file(str(runs["plain"])), load_file(str(runs["form"]))
+    assert set(with_head) - set(plain) and all(k.startswith("form_head.") for k in set(with_head) - set(plain))
+    assert all(torch.equal(plain[k], with_head[k]) for k in plain)
+    from silverscore.synth.corpus import generate_corpus
+    from silverscore.train.synthetic import _pose, keypoint_names
+
+    items = generate_corpus(2, 5, "test")
+    result = Scorer(load_own(runs["form"])).score([_pose(it, keypoint_names()) for it in items], [it.text for it in items])
+    assert "|form:on|" in result.signature and result.form is not None

@@ -47,6 +47,9 @@ class ScoreResult:
     signature: str
     n_boot: int = 1000
     seed: int = 0
+    #: The form factor F of each hypothesis when the model has a form head and it is on (the
+    #: score is then the similarity score times F), else None.
+    form: np.ndarray | None = None
 
     def summary(self, n_boot: int | None = None, seed: int | None = None) -> dict:
         """Mean, median, std and the seeded 95 % bootstrap CI of the scores."""
@@ -58,7 +61,7 @@ class ScoreResult:
 
     def rows(self) -> list[dict]:
         """One dict per sample: id, score, z_v2t, z_t2v, clips, truncated (what ``--out`` writes)."""
-        return [
+        rows = [
             {
                 "id": self.ids[i],
                 "score": float(self.scores[i]),
@@ -70,6 +73,10 @@ class ScoreResult:
             }
             for i in range(len(self.ids))
         ]
+        if self.form is not None:
+            for row, factor in zip(rows, self.form):
+                row["form"] = float(factor)
+        return rows
 
 
 @dataclass
@@ -100,6 +107,8 @@ class Scorer:
         scale: κ; 1 gives raw scores.
         truncation: ``head`` (official package) or ``linspace`` (CiCo loader) for long texts.
         alpha: blend weight of two I3D streams, recorded in the signature when used.
+        form: multiply each score by the model's form factor F (models with a form head only,
+            see :mod:`silverscore.models.form_head`); recorded in the signature of such models.
         progress: show a progress bar on stderr.
     """
 
@@ -112,6 +121,7 @@ class Scorer:
     mix: float = DEFAULT_MIX
     truncation: str | None = None
     alpha: float | None = None
+    form: bool = True
     progress: bool = False
     n_boot: int = 1000
     seed: int = 0
@@ -148,6 +158,17 @@ class Scorer:
         return getattr(self.net, "feature_dim", None)
 
     @property
+    def has_form_head(self) -> bool:
+        return getattr(self.net, "form_head", None) is not None
+
+    def _encode_videos(self, items) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
+        """Slot embeddings, masks and, when the form head is on, each video's form factor."""
+        if not (self.form and self.has_form_head):
+            return (*self.net.encode_videos(items), None)
+        emb, valid, factors = self.net.encode_videos_with_form(items)
+        return emb, valid, factors.to(torch.float64).cpu().numpy()
+
+    @property
     def signature(self) -> str:
         """``silverscore|model:NAME@SHA12|...|v:VERSION`` — everything the numbers depend on."""
         net = self.net
@@ -163,6 +184,7 @@ class Scorer:
             f"mix:{self.mix:g}",
             f"trunc:{trunc}",
             f"alpha:{alpha}",
+            *([f"form:{'on' if self.form else 'off'}"] if self.has_form_head else []),
             f"boot:{self.n_boot}",
             f"seed:{self.seed}",
             f"v:{__version__}",
@@ -245,20 +267,26 @@ class Scorer:
         z_t2v = np.empty(n)
         clips = np.empty(n, dtype=np.int64)
         truncated = np.empty(n, dtype=bool)
+        form = np.ones(n) if self.form and self.has_form_head else None
         with self._bar(n, "scoring") as bar:
             for a, b in _chunks(n, self.batch_size):
                 items = [self.load_hypothesis(h) for h in hyps[a:b]]
                 clips[a:b] = [self._length(x) for x in items]
-                v_emb, v_valid = self.net.encode_videos(items)
+                v_emb, v_valid, factors = self._encode_videos(items)
                 t_emb, t_valid, trunc = self._encode_texts(list(refs[a:b]))
                 dtype = self._similarity_dtype()
                 zv, zt = paired_similarity(v_emb.to(dtype), v_valid, t_emb.to(dtype), t_valid, lam, self.tau, softmax)
                 z_v2t[a:b] = zv.cpu().numpy()
                 z_t2v[a:b] = zt.cpu().numpy()
                 truncated[a:b] = trunc.numpy()
+                if form is not None:
+                    form[a:b] = factors
                 bar.update(b - a)
         scores = combine(z_v2t, z_t2v, self.mix, self.scale)
-        return ScoreResult(ids, scores, z_v2t, z_t2v, clips, truncated, empty, self.signature, self.n_boot, self.seed)
+        if form is not None:
+            scores = scores * form
+        return ScoreResult(ids, scores, z_v2t, z_t2v, clips, truncated, empty, self.signature, self.n_boot, self.seed,
+                           form)
 
     @torch.no_grad()
     def score_matrix(
@@ -278,15 +306,20 @@ class Scorer:
         n, m = len(hyps), len(refs)
         z_v2t = np.empty((n, m))
         z_t2v = np.empty((n, m))
+        form = np.ones(n) if self.form and self.has_form_head else None
         with self._bar(n, "scoring matrix") as bar:
             for a, b in _chunks(n, self.batch_size):
                 items = [self.load_hypothesis(h) for h in hyps[a:b]]
-                v_emb, v_valid = self.net.encode_videos(items)
+                v_emb, v_valid, factors = self._encode_videos(items)
                 zv, zt = matrix_similarity(v_emb.to(dtype), v_valid, t_emb, t_valid, lam, self.tau, self.net.softmax)
                 z_v2t[a:b] = zv.cpu().numpy()
                 z_t2v[a:b] = zt.cpu().numpy()
+                if form is not None:
+                    form[a:b] = factors
                 bar.update(b - a)
         scores = combine(z_v2t, z_t2v, self.mix, self.scale)
+        if form is not None:
+            scores = scores * form[:, None]
         hyp_ids = [str(i) for i in (hyp_ids if hyp_ids is not None else range(1, n + 1))]
         ref_ids = [str(i) for i in (ref_ids if ref_ids is not None else range(1, m + 1))]
         return MatrixResult(hyp_ids, ref_ids, scores, z_v2t, z_t2v, self.signature)

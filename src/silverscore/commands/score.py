@@ -36,6 +36,9 @@ def add_model_options(parser: argparse.ArgumentParser, hyps_required: bool = Fal
     group.add_argument("--scale", type=float, default=3.5, help="κ (default 3.5; 1 gives raw scores)")
     group.add_argument("--truncation", choices=["head", "linspace"], default=None,
                        help="how texts longer than 30 BPE tokens are cut: head (official, default) or linspace (CiCo)")
+    group.add_argument("--no-form", action="store_true",
+                       help="leave out the model's form factor (models with a form head: the score is then "
+                            "the similarity alone; recorded in the signature as form:off)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -60,6 +63,7 @@ def scorer_from_args(args: argparse.Namespace):
         scale=args.scale,
         truncation=args.truncation,
         alpha=args.alpha,
+        form=not getattr(args, "no_form", False),
         progress=not args.quiet and sys.stderr.isatty(),
         n_boot=getattr(args, "n_boot", 1000),
         seed=getattr(args, "seed", 0),

@@ -256,6 +256,12 @@ class PoseEncoder(nn.Module):
         With ``slot_weights`` the second value is each window's weight in (0, 1) (0 on padding)
         instead of a bool mask: a window in a transition or at rest can learn to count little.
         """
+        hidden, valid = self.hidden(features, lengths)
+        return project_slots(hidden, valid, self.proj, self.weight_head)
+
+    def hidden(self, features: torch.Tensor, lengths: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The windows' last hidden states [N, W, width] (before the projection into the joint
+        space) and the window mask [N, W]; what a head reading the same windows builds on."""
         n, t, _ = features.shape
         frame_valid = torch.arange(t)[None, :] < torch.as_tensor(list(lengths))[:, None]
         h = self.frame_mlp(features) * frame_valid[..., None].to(features.dtype)
@@ -266,7 +272,7 @@ class PoseEncoder(nn.Module):
         x = self.window_proj(windows.flatten(2)) + self.positional[: windows.shape[1]]
         for block in self.blocks:
             x = block(x, valid)
-        return project_slots(self.ln_post(x), valid, self.proj, self.weight_head)
+        return self.ln_post(x), valid
 
 
 def project_slots(hidden: torch.Tensor, valid: torch.Tensor, proj: nn.Module,

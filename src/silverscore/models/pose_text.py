@@ -29,7 +29,8 @@ import torch.nn as nn
 
 from ..errors import InputError
 from ..inputs.poses import as_pose_sequence
-from .pose_encoder import PoseEncoder, PoseLayout, PoseNormalizer, encoder_config_from, pad_features
+from .form_head import FormHead, form_head_config_from
+from .pose_encoder import PoseEncoder, PoseLayout, PoseNormalizer, encoder_config_from, pad_features, project_slots
 from .text_encoder import MINILM_PACKAGE, MiniLMBackbone, TextHead, minilm_package_version, pad_states
 
 ARCHITECTURE = "pose_minilm"
@@ -67,6 +68,9 @@ class PoseTextModel(nn.Module):
             embed_dim=enc.get("embed_dim", 256), dropout=text.get("dropout", 0.1), slot_weights=self.slot_weights,
         )
         self.logit_scale = nn.Parameter(torch.tensor(float(config.get("logit_scale_init", math.log(1 / 0.07)))))
+        self.form_head = None
+        if config.get("form_head") is not None:
+            self.add_form_head(config["form_head"])
         # Not a submodule: its weights are the package's, never ours to save or load.
         object.__setattr__(self, "_backbone", None)
 
@@ -151,22 +155,89 @@ class PoseTextModel(nn.Module):
         number of rows change which BLAS kernel runs and hence the last bits, and the metric
         promises scores that do not depend on the batch.
         """
-        param = next(self.parameters())
         if self.training:
+            param = next(self.parameters())
             batch, lengths = pad_features(features)
             return self.pose_encoder(batch.to(param.device, param.dtype), lengths)
-        windows = [self.pose_encoder.num_windows(len(f)) for f in features]
-        out = torch.zeros(len(features), max(windows), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
+        out, valid, _ = self._encode_one_by_one(features)
+        return out, valid
+
+    def _encode_one_by_one(self, features: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Eval path of :meth:`encode_prepared`, plus each item's window hidden states (what the
+        form head reads, so scoring with it runs the encoder once)."""
+        param = next(self.parameters())
+        enc = self.pose_encoder
+        windows = [enc.num_windows(len(f)) for f in features]
+        out = torch.zeros(len(features), max(windows), enc.config.embed_dim, device=param.device, dtype=param.dtype)
         valid = self._empty_valid(len(features), max(windows), param)
+        states = []
         for i, (count, item) in enumerate(zip(windows, features)):
             batch, lengths = pad_features([item])
-            emb, item_valid = self.pose_encoder(batch.to(param.device, param.dtype), lengths)
+            hidden, item_mask = enc.hidden(batch.to(param.device, param.dtype), lengths)
+            emb, item_valid = project_slots(hidden, item_mask, enc.proj, enc.weight_head)
             out[i, :count] = emb[0]
             valid[i, :count] = item_valid[0]
-        return out, valid
+            states.append(hidden[0])
+        return out, valid, states
 
     def encode_videos(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encode_prepared([self.prepare_video(item) for item in items])
+
+    # ---- form head (see .form_head) ----
+    def add_form_head(self, settings: dict) -> None:
+        """Attach a form head (fresh weights) reading this model's windows; recorded in the config."""
+        enc = self.pose_encoder.config
+        head = {**settings, "feature_dim": self.normalizer.feature_dim, "hidden_dim": enc.width,
+                "window": enc.window, "max_windows": enc.max_windows}
+        config = form_head_config_from(head)
+        self._config["form_head"] = config.to_dict()
+        self.form_head = FormHead(config)
+
+    def window_states(self, features: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        """Each video's encoder hidden states [W, width], one item per forward pass, no gradient."""
+        param = next(self.parameters())
+        out = []
+        with torch.no_grad():
+            for item in features:
+                batch, lengths = pad_features([item])
+                hidden, _ = self.pose_encoder.hidden(batch.to(param.device, param.dtype), lengths)
+                out.append(hidden[0])
+        return out
+
+    @torch.no_grad()
+    def encode_videos_with_form(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`encode_videos` and :meth:`form_factors` with one encoder pass per video
+        (eval mode; the same values as the two calls)."""
+        features = [self.prepare_video(item) for item in items]
+        emb, valid, states = self._encode_one_by_one(features)
+        factors = [torch.sigmoid(self.form_logits([f], [s])[0]) for f, s in zip(features, states)]
+        return emb, valid, torch.stack(factors)
+
+    def form_logits(self, features: Sequence[np.ndarray], states: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """Form-head logits [N] of prepared videos (one padded batch; ``states`` from
+        :meth:`window_states`, computed here when not given)."""
+        if self.form_head is None:
+            raise ValueError("this model has no form head")
+        param = next(self.parameters())
+        if states is None:
+            states = self.window_states(features)
+        batch, lengths = pad_features(features)
+        index, valid = self.pose_encoder.window_index(lengths)
+        hidden = torch.zeros(len(features), valid.shape[1], states[0].shape[-1], dtype=param.dtype, device=param.device)
+        for i, s in enumerate(states):
+            hidden[i, : s.shape[0]] = s
+        return self.form_head(batch.to(param.device, param.dtype), lengths, index.to(param.device),
+                              valid.to(param.device), hidden)
+
+    @torch.no_grad()
+    def form_factors(self, items: Sequence[Any]) -> torch.Tensor:
+        """``F ∈ (0, 1)`` per hypothesis, one item per forward pass (as :meth:`encode_prepared`:
+        a factor must not depend on the batch)."""
+        out = []
+        for item in items:
+            features = [self.prepare_video(item)]
+            out.append(torch.sigmoid(self.form_logits(features)[0]))
+        return torch.stack(out) if out else torch.zeros(0)
 
     # ---- text side ----
     def text_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, bool]]:

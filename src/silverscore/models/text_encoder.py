@@ -179,6 +179,11 @@ class MiniLMBackbone(nn.Module):
                 for i, states_i in zip(chunk, states):
                     self._cache[(missing[i], max_tokens)] = (states_i.numpy().copy(), all_truncated[i])
 
+    def clear_cache(self) -> None:
+        """Forget every cached state (e.g. the batched ones :meth:`precompute` left), so what
+        follows computes them one text at a time, as scoring does."""
+        self._cache.clear()
+
     def token_states(self, texts: Sequence[str], max_tokens: int) -> list[tuple[np.ndarray, bool]]:
         """Per text: states ``[L_i, width]`` (float32, no padding) and the truncation flag. Cached."""
         missing = list(dict.fromkeys(t for t in texts if (t, max_tokens) not in self._cache))

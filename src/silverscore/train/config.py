@@ -21,6 +21,9 @@ Layout (TOML shown; YAML has the same keys)::
     [train]                        # silverscore.train.trainer.TrainSettings
     batch_size = 96
     steps = 2000
+
+    [form]                         # optional second stage: silverscore.train.form.FormSettings
+    steps = 1500                   # (pose models on the synthetic language only)
 """
 from __future__ import annotations
 
@@ -29,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .form import FormSettings
 from .sources import unknown_data_keys
 from .trainer import TrainSettings
 
-TOP_LEVEL_KEYS = {"seed", "out", "model", "data", "train"}
+TOP_LEVEL_KEYS = {"seed", "out", "model", "data", "train", "form"}
 
 
 @dataclass
@@ -43,6 +47,7 @@ class RunConfig:
     train_data: dict
     val_data: dict | None
     settings: TrainSettings
+    form: FormSettings | None = None  # the second stage (form head), when the config has [form]
     source: Path | None = None
     raw: dict = field(default_factory=dict)
 
@@ -96,11 +101,22 @@ def parse_config(raw: dict, source: Path | None = None) -> RunConfig:
         settings = TrainSettings.from_dict(raw.get("train") or {})
     except (TypeError, ValueError) as err:
         raise InputError(where, str(err)) from None
+    form = None
+    if raw.get("form") is not None:
+        if not isinstance(raw["form"], dict):
+            raise InputError(where, "[form] must be a table of settings")
+        try:
+            form = FormSettings.from_dict(raw["form"])
+        except (TypeError, ValueError) as err:
+            raise InputError(where, str(err)) from None
     if settings.batch_size < 2 or settings.steps < 1:
         raise InputError(where, "batch_size must be >= 2 and steps >= 1")
     if data["train"].get("degraded_target") == "quality" and settings.degraded_in_contrastive:
         raise InputError(where, "degraded_target = \"quality\" pairs renderings with a reference they do not "
                                 "sign: set degraded_in_contrastive = false in [train]")
+    model_section = raw.get("model") or {}
+    if form is not None and model_section.get("architecture", "pose_minilm") != "pose_minilm":
+        raise InputError(where, "[form] trains a form head for pose_minilm models only")
     out = Path(raw.get("out", "runs/train"))
     if not out.is_absolute():
         out = base / out
@@ -121,6 +137,7 @@ def parse_config(raw: dict, source: Path | None = None) -> RunConfig:
         train_data=resolve_paths(data["train"]),
         val_data=resolve_paths(data["val"]) if "val" in data else None,
         settings=settings,
+        form=form,
         source=source,
         raw=raw,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 from pathlib import Path
 
@@ -63,5 +64,18 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
         except ValueError:
             source = config.source.name
     info = {"config": source, "data": {"train": config.train_data, "val": config.val_data}}
-    return train(model, train_examples, val_examples, config.settings, out_dir, seed=config.seed, resume=resume,
-                 progress=progress, run_info=info)
+    figures = train(model, train_examples, val_examples, config.settings, out_dir, seed=config.seed, resume=resume,
+                    progress=progress, run_info=info)
+    if config.form is not None and int(os.environ.get("RANK", "0")) == 0:
+        # second stage, one process (it is small): the form head on the frozen towers, then the
+        # model file again, now with the head (see silverscore.train.form)
+        from ..models.checkpoints import save_own
+        from .form import train_form_head
+
+        del train_examples, val_examples  # the first stage's caches are not needed any more
+        try:
+            figures = {**figures, "form": train_form_head(model, config.form, seed=config.seed, progress=progress)}
+        except ValueError as error:  # e.g. a model whose keypoints the synthetic skeleton lacks
+            raise InputError(config.source, f"[form]: {error}") from None
+        save_own(model, out_dir / "model.safetensors")
+    return figures

@@ -1,0 +1,94 @@
+"""The form head: how well-formed a pose sequence is as signing, whatever it is meant to say.
+
+Why a separate head: the similarity of the two towers measures *meaning* (which signs, which
+roles, negation), and training the towers also to grade rendering defects and sign order costs
+them meaning (docs/training.md, runs H–U, Q1, R1, R2: every gain in ranking systems was paid in
+minimal pairs, role swaps or numbers). The form head reads the same windows through a path of its
+own and outputs one factor ``F ∈ (0, 1)`` per video; the score of a model with a form head is its
+similarity score times ``F`` (:class:`silverscore.api.Scorer`). It is trained after the towers,
+which it leaves untouched (:mod:`silverscore.train.form`), on outputs with known defects —
+keypoint noise, uneven speed, frozen frames, scrambled sign order — against clean signing and
+outputs whose defects are in meaning only (those it must leave at ``F ≈ 1``: the similarity
+already sees them).
+
+It never sees the reference text, so ``F`` cannot move a score between two wordings of the same
+reference, and it multiplies every pair of a video alike.
+
+Inputs per window: the frozen encoder's last hidden state (which signs, in which order; detached:
+no gradient reaches the towers) and the window's own frame features with their frame-to-frame
+differences (fine detail the towers learnt to ignore: jitter, noise, frames that do not move).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+
+from .pose_encoder import TransformerBlock
+
+
+@dataclass
+class FormHeadConfig:
+    feature_dim: int
+    hidden_dim: int
+    window: int
+    max_windows: int
+    frame_dim: int = 32
+    width: int = 96
+    layers: int = 1
+    heads: int = 4
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class FormHead(nn.Module):
+    """(frame features, the encoder's window hidden states) → one logit per video; ``F = σ(logit)``."""
+
+    def __init__(self, config: FormHeadConfig):
+        super().__init__()
+        self.config = c = config
+        self.frame_mlp = nn.Sequential(
+            nn.Linear(2 * c.feature_dim, 2 * c.frame_dim), nn.GELU(), nn.Linear(2 * c.frame_dim, c.frame_dim)
+        )
+        self.window_proj = nn.Linear(c.window * c.frame_dim, c.width)
+        self.hidden_proj = nn.Linear(c.hidden_dim, c.width)
+        self.positional = nn.Parameter(torch.randn(c.max_windows, c.width) * 0.02)
+        self.blocks = nn.ModuleList([TransformerBlock(c.width, c.heads, c.dropout) for _ in range(c.layers)])
+        self.ln_post = nn.LayerNorm(c.width)
+        self.out = nn.Linear(c.width, 1)
+        with torch.no_grad():  # start near F = 0.95: a fresh head leaves scores almost as they were
+            self.out.bias.fill_(3.0)
+
+    def forward(self, features: torch.Tensor, lengths, index: torch.Tensor, valid: torch.Tensor,
+                hidden: torch.Tensor) -> torch.Tensor:
+        """``features`` [N, T, F] zero-padded; ``index`` [N, W, window] frame of each window slot
+        (−1: none) and ``valid`` [N, W], as the encoder's ``window_index``; ``hidden`` [N, W, H]
+        the encoder's hidden states → logits [N]."""
+        n, t, _ = features.shape
+        device = features.device
+        frame_valid = torch.arange(t, device=device)[None, :] < torch.as_tensor(list(lengths), device=device)[:, None]
+        frame_valid = frame_valid.to(features.dtype)
+        step = torch.zeros_like(features)
+        step[:, 1:] = (features[:, 1:] - features[:, :-1]) * frame_valid[:, 1:, None] * frame_valid[:, :-1, None]
+        h = self.frame_mlp(torch.cat([features, step], dim=-1)) * frame_valid[..., None]
+        h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
+        gather = torch.where(index < 0, torch.full_like(index, t), index)
+        windows = h[torch.arange(n, device=device)[:, None, None], gather]
+        x = self.window_proj(windows.flatten(2)) + self.hidden_proj(hidden.detach()) + self.positional[: windows.shape[1]]
+        for block in self.blocks:
+            x = block(x, valid)
+        x = self.ln_post(x)
+        weights = valid.to(x.dtype)[..., None]
+        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.out(pooled).squeeze(-1)
+
+
+def form_head_config_from(d: dict) -> FormHeadConfig:
+    fields = FormHeadConfig.__dataclass_fields__
+    return FormHeadConfig(**{k: v for k, v in d.items() if k in fields})
+
+
+__all__ = ["FormHead", "FormHeadConfig", "form_head_config_from"]

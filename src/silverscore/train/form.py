@@ -1,0 +1,222 @@
+"""Second training stage: the form head (:mod:`silverscore.models.form_head`) on frozen towers.
+
+Why a stage of its own: the towers' similarity is trained for meaning; a head trained afterwards,
+with the towers frozen, can grade rendering defects and sign order without taking anything from
+what the towers learnt (the towers' weights come out of this stage bit for bit unchanged).
+
+Data: synthetic sentences of the training split, each rendered clean, as ``form_variants``
+outputs with a form defect and as ``meaning_variants`` outputs with a meaning error, as simulated
+generation systems make them (:func:`silverscore.train.synthetic._degraded_variants` with the
+``quality`` target: kind and strength drawn per output, with the output's true quality ``q``).
+Target of the head's factor ``F`` for each video:
+
+* clean signing, and outputs whose errors are in meaning only (substitution, deletion,
+  insertion, wrong direction, dropped negation): ``F = 1``; the similarity already sees them;
+* outputs with a *form* defect (:data:`FORM_KINDS`: keypoint noise, uneven speed, frozen frames,
+  scrambled sign order): ``F = min(1, q / r)``, where ``r`` is the similarity score of the output
+  against its reference over the clean rendering's: so that ``F × score`` falls in proportion to
+  the true quality, as for the meaning errors, however much the similarity already fell.
+
+Loss: binary cross-entropy of ``σ(logit)`` against those soft targets; AdamW, warm-up + cosine.
+Deterministic for a seed: the batch order and dropout masks are functions of ``(seed, step)``.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+
+from .trainer import deterministic_algorithms
+
+#: Error kinds the form head is trained to grade (its targets for every other kind are 1).
+FORM_KINDS = ("noise", "jitter", "frozen", "shuffle")
+#: Errors in meaning only: fluent signing of something else, which the head must leave at F = 1.
+MEANING_KINDS = ("substitution", "deletion", "insertion", "direction", "negation")
+
+
+@dataclass
+class FormSettings:
+    sentences: int = 2000
+    val_sentences: int = 200
+    form_variants: int = 1  # outputs with a form defect per sentence (one of FORM_KINDS)
+    meaning_variants: int = 1  # outputs with a meaning error per sentence (one of MEANING_KINDS)
+    data_seed: int = 0
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    grad_clip: float = 1.0
+    head: dict = field(default_factory=dict)  # FormHeadConfig overrides (width, layers, ...)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FormSettings":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown [form] setting(s): {', '.join(unknown)}")
+        settings = cls(**d)
+        if settings.sentences < 1 or settings.steps < 1 or settings.batch_size < 2:
+            raise ValueError("[form] needs sentences >= 1, steps >= 1 and batch_size >= 2")
+        if settings.form_variants < 1 or settings.meaning_variants < 0:
+            raise ValueError("[form] needs form_variants >= 1 and meaning_variants >= 0")
+        return settings
+
+
+@dataclass
+class FormExample:
+    features: np.ndarray  # the model's prepared frame features (float16 in the cache)
+    states: torch.Tensor  # the frozen encoder's window hidden states
+    kind: str  # "clean" or an error kind
+    quality: float
+    target: float
+
+
+def form_target(kind: str, quality: float, ratio: float) -> float:
+    """What ``F`` should be for one video (see the module docstring)."""
+    if kind not in FORM_KINDS or not math.isfinite(ratio) or ratio <= 0:
+        return 1.0
+    return float(min(1.0, max(0.02, quality / ratio)))
+
+
+def build_form_examples(model, sentences: int, form_variants: int, meaning_variants: int, seed: int, split: str,
+                        progress: bool = False) -> list[FormExample]:
+    """Clean renderings and simulated system outputs of ``sentences`` synthetic items, with targets."""
+    from ..api import Scorer
+    from ..synth.corpus import generate_corpus
+    from .synthetic import _degraded_variants, _pose, keypoint_names
+
+    names = keypoint_names()
+    items = generate_corpus(sentences, seed, split)
+    videos, texts, kinds, qualities, sources = [], [], [], [], []
+    for index, item in enumerate(items):
+        source = len(videos)
+        videos.append(_pose(item, names))
+        texts.append(item.text)
+        kinds.append("clean")
+        qualities.append(1.0)
+        sources.append(source)
+        outputs = (_degraded_variants(item, form_variants, index, FORM_KINDS, "quality")
+                   + (_degraded_variants(item, meaning_variants, index, MEANING_KINDS, "quality")
+                      if meaning_variants else []))
+        for kind, output, quality, _ in outputs:
+            videos.append(_pose(output, names))
+            texts.append(item.text)
+            kinds.append(kind)
+            qualities.append(quality)
+            sources.append(source)
+    was_training = model.training
+    scores = Scorer(model, scale=1.0, form=False, progress=progress).score(videos, texts).scores
+    model.train(was_training)
+    features = [model.prepare_video(v) for v in videos]
+    states = model.window_states(features)
+    out = []
+    for i, kind in enumerate(kinds):
+        clean = scores[sources[i]]
+        ratio = scores[i] / clean if clean > 0 else float("nan")
+        out.append(FormExample(features[i].astype(np.float16), states[i], kind, qualities[i],
+                               form_target(kind, qualities[i], ratio)))
+    return out
+
+
+def _lr_factor(step: int, settings: FormSettings) -> float:
+    warmup = max(1, int(round(settings.warmup_fraction * settings.steps)))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, settings.steps - warmup))
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> dict:
+    """Mean F per kind, the mean absolute error against the targets, and the BCE."""
+    was_training = model.training
+    model.eval()
+    logits = torch.cat([model.form_logits([e.features.astype(np.float32) for e in examples[a:a + batch_size]],
+                                          [e.states for e in examples[a:a + batch_size]])
+                        for a in range(0, len(examples), batch_size)])
+    model.train(was_training)
+    target = torch.tensor([e.target for e in examples], dtype=logits.dtype)
+    factor = torch.sigmoid(logits)
+    result = {"bce": float(torch.nn.functional.binary_cross_entropy_with_logits(logits, target)),
+              "mae": float((factor - target).abs().mean())}
+    for kind in sorted({e.kind for e in examples}):
+        rows = [i for i, e in enumerate(examples) if e.kind == kind]
+        result[f"F_{kind}"] = float(factor[rows].mean())
+    return result
+
+
+def train_form_head(model, settings: FormSettings, seed: int = 0, progress: bool = True) -> dict:
+    """Attach a fresh form head to ``model`` and train it (towers frozen); returns validation figures.
+
+    Runs with PyTorch's deterministic kernels (the backward of the windows' gather accumulates
+    from several threads otherwise), so a seed gives the same head bit for bit."""
+    with deterministic_algorithms():
+        return _train_form_head(model, settings, seed, progress)
+
+
+def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -> dict:
+    from tqdm.auto import tqdm
+
+    t0 = time.time()
+    torch.manual_seed(seed)
+    model.add_form_head(settings.head)
+    model.eval()
+    if hasattr(model, "backbone"):
+        # MiniLM states one text at a time, as scoring computes them (a first stage in the same
+        # process leaves batched states in the cache that differ in the last bits): the result
+        # then depends on the towers' weights only, not on what ran before in the process
+        model.backbone.clear_cache()
+    counts = (settings.form_variants, settings.meaning_variants)
+    train_set = build_form_examples(model, settings.sentences, *counts, settings.data_seed, "train", progress)
+    val_set = build_form_examples(model, settings.val_sentences, *counts, settings.data_seed + 1, "dev")
+    t_data = time.time() - t0
+    head = model.form_head
+    params = [p for p in head.parameters()]
+    decay = [p for n, p in head.named_parameters() if p.ndim >= 2 and not n.endswith("positional")]
+    no_decay = [p for n, p in head.named_parameters() if not (p.ndim >= 2 and not n.endswith("positional"))]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
+    head.train()
+    n = len(train_set)
+    per_epoch = n // settings.batch_size
+    bar = tqdm(total=settings.steps, desc="form head", unit="step", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True)
+    order = None
+    loss_sum = 0.0
+    for step in range(settings.steps):
+        epoch, slot = divmod(step, per_epoch)
+        if slot == 0:
+            order = np.random.default_rng([seed, epoch, 7]).permutation(n)
+        batch = [train_set[i] for i in order[slot * settings.batch_size:(slot + 1) * settings.batch_size]]
+        for group in optimizer.param_groups:
+            group["lr"] = settings.lr * _lr_factor(step, settings)
+        torch.manual_seed(seed * 1_000_003 + step)
+        logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch])
+        target = torch.tensor([e.target for e in batch], dtype=logits.dtype)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
+        optimizer.step()
+        loss_sum += float(loss.detach())
+        bar.update(1)
+        if (step + 1) % 50 == 0:
+            bar.set_postfix(loss=f"{loss_sum / 50:.4f}")
+            loss_sum = 0.0
+    bar.close()
+    model.eval()
+    validation = evaluate_form(model, val_set)
+    validation["seconds"] = round(time.time() - t0, 1)
+    validation["data_seconds"] = round(t_data, 1)
+    model.annotate(form_training={"seed": seed, "settings": asdict(settings), "train_videos": n,
+                                  "val_videos": len(val_set), "validation": validation})
+    return validation
+
+
+__all__ = ["FORM_KINDS", "MEANING_KINDS", "FormSettings", "FormExample", "form_target", "build_form_examples", "evaluate_form",
+           "train_form_head"]

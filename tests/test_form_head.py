@@ -1,0 +1,190 @@
+"""The form head: targets, save/load, the scorer's product, batch invariance, the second training stage."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from silverscore.api import Scorer
+from silverscore.inputs.poses import PoseSequence
+from silverscore.models.checkpoints import load_own, save_own
+from silverscore.models.pose_text import PoseTextModel
+from silverscore.train.form import FORM_KINDS, FormExample, FormSettings, form_target
+
+from train_fixtures import NAMES, render
+
+torch.set_num_threads(1)
+
+SMALL = {"pose_encoder": {"frame_dim": 16, "width": 32, "layers": 1, "heads": 2, "embed_dim": 32, "window": 8, "stride": 4},
+         "text_head": {"width": 32, "layers": 1, "heads": 2}}
+HEAD = {"frame_dim": 8, "width": 16, "layers": 1, "heads": 2, "dropout": 0.0}
+
+
+def _model(head: bool = True) -> PoseTextModel:
+    torch.manual_seed(0)
+    model = PoseTextModel(PoseTextModel.default_config(NAMES, **SMALL))
+    if head:
+        torch.manual_seed(1)
+        model.add_form_head(HEAD)
+        with torch.no_grad():  # a head whose factors differ visibly from 1 and between videos
+            model.form_head.out.bias.fill_(0.0)
+            model.form_head.out.weight.mul_(20.0)
+    return model.eval()
+
+
+def _seqs(n: int = 5) -> list[PoseSequence]:
+    rng = np.random.default_rng(4)
+    words = [["rain"], ["sun", "wind"], ["snow", "cold", "warm"], ["north"], ["south", "rain"]]
+    out = []
+    for w in words[:n]:
+        data, conf = render(w, rng)
+        out.append(PoseSequence(data, conf, 25.0, list(NAMES)))
+    return out
+
+
+def test_form_target_by_hand():
+    # meaning errors and clean signing: F = 1 whatever the ratio
+    assert form_target("clean", 1.0, 1.0) == 1.0
+    assert form_target("substitution", 0.5, 0.9) == 1.0
+    assert form_target("deletion", 0.6, 0.6) == 1.0
+    # form defects: q / r, capped at 1, floored at 0.02
+    assert form_target("noise", 0.55, 0.8) == pytest.approx(0.6875)
+    assert form_target("shuffle", 0.3, 0.9) == pytest.approx(1 / 3)
+    assert form_target("frozen", 0.9, 0.6) == 1.0  # the similarity already fell further than the quality
+    assert form_target("jitter", 0.001, 1.0) == 0.02
+    # a non-positive or undefined ratio: nothing to correct
+    assert form_target("noise", 0.5, -0.2) == 1.0
+    assert form_target("noise", 0.5, math.nan) == 1.0
+    assert set(FORM_KINDS) == {"noise", "jitter", "frozen", "shuffle"}
+    assert form_target("insertion", 0.7, 0.875) == 1.0
+
+
+
+def test_scores_are_similarity_times_form_factor_and_signed():
+    model = _model()
+    seqs = _seqs()
+    refs = ["the rain", "the sun and wind", "the snow and cold and warm", "the north", "the south and rain"]
+    on = Scorer(model, batch_size=2).score(seqs, refs)
+    off = Scorer(model, batch_size=2, form=False).score(seqs, refs)
+    assert off.form is None and on.form is not None
+    assert np.all((on.form > 0) & (on.form < 1))
+    assert np.ptp(on.form) > 1e-3  # the factors differ between videos, so the product is checked
+    np.testing.assert_allclose(on.scores, off.scores * on.form, rtol=1e-12)
+    assert not np.allclose(on.scores, off.scores)
+    assert "|form:on|" in on.signature and "|form:off|" in off.signature
+    assert all("form" in row for row in on.rows()) and all("form" not in row for row in off.rows())
+    # matrix mode: each hypothesis row times its factor
+    matrix_on = Scorer(model).score_matrix(seqs, refs).scores
+    matrix_off = Scorer(model, form=False).score_matrix(seqs, refs).scores
+    np.testing.assert_allclose(matrix_on, matrix_off * on.form[:, None], rtol=1e-12)
+
+
+def test_form_factor_does_not_depend_on_batch_or_order():
+    model = _model()
+    seqs = _seqs()
+    refs = ["the rain"] * len(seqs)
+    one = Scorer(model, batch_size=1).score(seqs, refs)
+    many = Scorer(model, batch_size=5).score(seqs, refs)
+    np.testing.assert_array_equal(one.form, many.form)
+    order = [3, 1, 4, 0, 2]
+    shuffled = Scorer(model, batch_size=3).score([seqs[i] for i in order], refs)
+    np.testing.assert_array_equal(shuffled.form, one.form[order])
+
+
+def test_one_pass_encoding_equals_separate_calls():
+    model = _model()
+    seqs = _seqs()
+    emb, valid, factors = model.encode_videos_with_form(seqs)
+    emb_alone, valid_alone = model.encode_videos(seqs)
+    assert torch.equal(emb, emb_alone) and torch.equal(valid, valid_alone)
+    assert torch.equal(factors, model.form_factors(seqs))
+
+
+def test_model_without_form_head_keeps_its_signature_and_scores():
+    model = _model(head=False)
+    result = Scorer(model).score(_seqs(2), ["the rain", "the sun and wind"])
+    assert result.form is None
+    assert "form:" not in result.signature
+    assert all("form" not in row for row in result.rows())
+
+
+def test_form_head_round_trip(tmp_path):
+    model = _model()
+    path = save_own(model, tmp_path / "m.safetensors")
+    loaded = load_own(path).eval()
+    assert loaded.config()["form_head"]["width"] == HEAD["width"]
+    seqs = _seqs(3)
+    np.testing.assert_array_equal(model.form_factors(seqs).numpy(), loaded.form_factors(seqs).numpy())
+
+
+def test_form_head_gets_no_gradient_into_the_towers():
+    model = _model().train()
+    feats = [model.prepare_video(s) for s in _seqs(3)]
+    model.form_logits(feats).sum().backward()
+    assert all(p.grad is None for p in model.pose_encoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.form_head.parameters())
+
+
+def test_form_settings_are_checked():
+    assert FormSettings.from_dict({"steps": 10}).steps == 10
+    with pytest.raises(ValueError, match="unknown \\[form\\] setting"):
+        FormSettings.from_dict({"stepz": 10})
+    with pytest.raises(ValueError, match="batch_size"):
+        FormSettings.from_dict({"batch_size": 1})
+
+
+def test_form_training_learns_to_tell_frozen_from_moving_and_leaves_towers_alone(monkeypatch):
+    """A few steps on a toy set (moving signing → 1, frozen copies → 0.2) separate the two, the
+    towers stay bit for bit as they were, and two runs give the same head."""
+    from silverscore.train import form as form_mod
+
+    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False):
+        out = []
+        for seq in _seqs():
+            frozen = PoseSequence(np.repeat(seq.data[:1], len(seq.data), 0), seq.confidence, 25.0, list(NAMES))
+            for video, kind, target in ((seq, "clean", 1.0), (frozen, "frozen", 0.2)):
+                feats = model.prepare_video(video)
+                out.append(FormExample(feats.astype(np.float16), model.window_states([feats])[0], kind, target, target))
+        return out
+
+    monkeypatch.setattr(form_mod, "build_form_examples", toy_examples)
+    settings = FormSettings(sentences=1, val_sentences=1, steps=60, batch_size=4, lr=3e-3, head=HEAD)
+    heads = []
+    for _ in range(2):
+        model = _model(head=False)
+        towers = {k: v.clone() for k, v in model.state_dict().items()}
+        validation = form_mod.train_form_head(model, settings, seed=5, progress=False)
+        assert all(torch.equal(v, model.state_dict()[k]) for k, v in towers.items())
+        assert validation["F_clean"] > validation["F_frozen"] + 0.3
+        heads.append({k: v.clone() for k, v in model.form_head.state_dict().items()})
+        assert model.config()["form_training"]["settings"]["steps"] == 60
+    assert all(torch.equal(heads[0][k], heads[1][k]) for k in heads[0])
+
+
+def test_score_command_applies_the_form_factor_unless_no_form(tmp_path, capsys):
+    import json
+
+    from silverscore.cli import main
+
+    path = save_own(_model(), tmp_path / "m.safetensors")
+    hyps = tmp_path / "hyps"
+    hyps.mkdir()
+    refs = ["the rain", "the sun and wind", "the snow and cold and warm"]
+    for i, seq in enumerate(_seqs(3)):
+        np.savez(hyps / f"s{i}.npz", data=seq.data, confidence=seq.confidence, keypoints=np.array(NAMES))
+    (tmp_path / "refs.jsonl").write_text("".join(json.dumps({"id": f"s{i}", "text": t}) + "\n" for i, t in enumerate(refs)))
+    rows = {}
+    for flag in ("on", "off"):
+        out = tmp_path / f"{flag}.jsonl"
+        args = ["score", "--model", str(path), "--hyps", str(hyps), "--refs", str(tmp_path / "refs.jsonl"),
+                "--out", str(out), "--quiet"] + (["--no-form"] if flag == "off" else [])
+        assert main(args) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert f"|form:{flag}|" in summary["signature"]
+        rows[flag] = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    for key, on in rows["on"].items():
+        off = rows["off"][key]
+        assert "form" not in off and 0 < on["form"] < 1
+        assert on["score"] == pytest.approx(off["score"] * on["form"], rel=1e-12)
