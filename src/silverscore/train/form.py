@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import torch
 
-from .trainer import deterministic_algorithms
+from .trainer import deterministic_algorithms, lr_factor
 
 #: Error kinds the form head is trained to grade (its targets for every other kind are 1).
 FORM_KINDS = ("noise", "jitter", "frozen", "shuffle")
@@ -50,6 +50,7 @@ class FormSettings:
     lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.05
+    min_lr_fraction: float = 0.02  # warm-up + cosine as the first stage (trainer.lr_factor)
     grad_clip: float = 1.0
     head: dict = field(default_factory=dict)  # FormHeadConfig overrides (width, layers, ...)
 
@@ -123,14 +124,6 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
     return out
 
 
-def _lr_factor(step: int, settings: FormSettings) -> float:
-    warmup = max(1, int(round(settings.warmup_fraction * settings.steps)))
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, settings.steps - warmup))
-    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 @torch.no_grad()
 def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> dict:
     """Mean F per kind, the mean absolute error against the targets, and the BCE."""
@@ -194,7 +187,7 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
             order = np.random.default_rng([seed, epoch, 7]).permutation(n)
         batch = [train_set[i] for i in order[slot * settings.batch_size:(slot + 1) * settings.batch_size]]
         for group in optimizer.param_groups:
-            group["lr"] = settings.lr * _lr_factor(step, settings)
+            group["lr"] = settings.lr * lr_factor(step, settings)
         torch.manual_seed(seed * 1_000_003 + step)
         logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch])
         target = torch.tensor([e.target for e in batch], dtype=logits.dtype)
