@@ -25,12 +25,12 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 
-from .trainer import deterministic_algorithms, lr_factor
+from .trainer import deterministic_algorithms, lr_factor, settings_from_dict
 
 #: Error kinds the form head is trained to grade (its targets for every other kind are 1).
 FORM_KINDS = ("noise", "jitter", "frozen", "shuffle")
@@ -56,11 +56,7 @@ class FormSettings:
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown [form] setting(s): {', '.join(unknown)}")
-        settings = cls(**d)
+        settings = settings_from_dict(cls, d, "form")
         if settings.sentences < 1 or settings.steps < 1 or settings.batch_size < 2:
             raise ValueError("[form] needs sentences >= 1, steps >= 1 and batch_size >= 2")
         if settings.form_variants < 1 or settings.meaning_variants < 0:

@@ -77,11 +77,15 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown [train] setting(s): {', '.join(unknown)}")
-        return cls(**d)
+        return settings_from_dict(cls, d, "train")
+
+
+def settings_from_dict(cls, d: dict, section: str):
+    """``cls(**d)`` for a settings dataclass, with unknown keys named as config errors."""
+    unknown = sorted(set(d) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown [{section}] setting(s): {', '.join(unknown)}")
+    return cls(**d)
 
 
 def without_degraded_rows(examples: Sequence[Example], *matrices: torch.Tensor) -> tuple[torch.Tensor, ...]:
