@@ -201,3 +201,8 @@ def test_form_stage_after_training_writes_a_model_with_its_form_head(tmp_path):
     items = generate_corpus(2, 5, "test")
     result = Scorer(load_own(runs["form"])).score([_pose(it, keypoint_names()) for it in items], [it.text for it in items])
     assert "|form:on|" in result.signature and result.form is not None
+    # --resume on a finished first stage reruns the second stage only, to the same bits
+    written = runs["form"].read_bytes()
+    runs["form"].unlink()
+    assert main(["train", "--config", str(tmp_path / "form.toml"), "--resume", "--no-progress"]) == 0
+    assert runs["form"].read_bytes() == written
