@@ -195,14 +195,8 @@ class PoseTextModel(nn.Module):
 
     def window_states(self, features: Sequence[np.ndarray]) -> list[torch.Tensor]:
         """Each video's encoder hidden states [W, width], one item per forward pass, no gradient."""
-        param = next(self.parameters())
-        out = []
         with torch.no_grad():
-            for item in features:
-                batch, lengths = pad_features([item])
-                hidden, _ = self.pose_encoder.hidden(batch.to(param.device, param.dtype), lengths)
-                out.append(hidden[0])
-        return out
+            return self._encode_one_by_one(features)[2]
 
     @torch.no_grad()
     def encode_videos_with_form(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
