@@ -11,7 +11,7 @@ from silverscore.api import Scorer
 from silverscore.inputs.poses import PoseSequence
 from silverscore.models.checkpoints import load_own, save_own
 from silverscore.models.pose_text import PoseTextModel
-from silverscore.train.form import FORM_KINDS, FormExample, FormSettings, form_target
+from silverscore.train.form import FORM_KINDS, FormExample, FormSettings, assign_targets, exchange_rate, form_target
 
 from train_fixtures import NAMES, render
 
@@ -59,6 +59,42 @@ def test_form_target_by_hand():
     assert form_target("noise", 0.5, math.nan) == 1.0
     assert set(FORM_KINDS) == {"noise", "jitter", "frozen", "shuffle"}
     assert form_target("insertion", 0.7, 0.875) == 1.0
+    # on the towers' own scale g(q) = 1 - b (1 - q): with b = 0.6, q = 0.5 wants 0.7 of the clean score
+    assert form_target("noise", 0.5, 0.875, rate=0.6) == pytest.approx(0.8)
+    assert form_target("shuffle", 0.3, 0.9, rate=0.5) == pytest.approx(0.65 / 0.9)
+    assert form_target("noise", 0.5, 0.6, rate=0.6) == 1.0
+    assert form_target("substitution", 0.5, 0.9, rate=0.6) == 1.0
+
+
+def _example(kind, quality, ratio):
+    return FormExample(np.zeros((2, 3), np.float16), torch.zeros(1, 4), kind, quality, ratio)
+
+
+def test_exchange_rate_pools_meaning_errors_only():
+    examples = [_example("clean", 1.0, 1.0), _example("substitution", 0.6, 0.8), _example("deletion", 0.5, 0.8),
+                _example("insertion", 0.9, 0.97), _example("negation", 1.0, 0.99),  # q = 1: nothing lost, skipped
+                _example("noise", 0.2, 0.95), _example("direction", 0.5, math.nan)]
+    # (0.2 + 0.2 + 0.03) / (0.4 + 0.5 + 0.1)
+    assert exchange_rate(examples) == pytest.approx(0.43)
+    assert exchange_rate([_example("deletion", 0.5, 0.2)]) == 1.0  # capped
+    assert exchange_rate([_example("deletion", 0.5, 1.01)]) == 0.05  # floored
+    with pytest.raises(ValueError, match="no meaning-error"):
+        exchange_rate([_example("noise", 0.5, 0.8)])
+    assign_targets(examples, 0.5)
+    assert [e.target for e in examples[:5]] == [1.0] * 5
+    assert examples[5].target == pytest.approx(0.6 / 0.95)
+
+
+def test_recording_windows_gives_each_scored_videos_features_and_states():
+    model = _model()
+    seqs = _seqs()
+    with model.recording_windows() as record:
+        Scorer(model, batch_size=2, form=False).score(seqs, ["the rain"] * len(seqs))
+    assert len(record) == len(seqs) and model._window_record is None
+    for (features, states), seq in zip(record, seqs):
+        expected = model.prepare_video(seq)
+        assert np.array_equal(features, expected)
+        assert torch.equal(states, model.window_states([expected])[0])
 
 
 
@@ -133,6 +169,11 @@ def test_form_settings_are_checked():
         FormSettings.from_dict({"stepz": 10})
     with pytest.raises(ValueError, match="batch_size"):
         FormSettings.from_dict({"batch_size": 1})
+    with pytest.raises(ValueError, match="meaning_variants >= 1 or give exchange_rate"):
+        FormSettings.from_dict({"meaning_variants": 0})
+    assert FormSettings.from_dict({"meaning_variants": 0, "exchange_rate": 1.0}).exchange_rate == 1.0
+    with pytest.raises(ValueError, match="exchange_rate must be in"):
+        FormSettings.from_dict({"exchange_rate": 1.5})
 
 
 def test_form_training_learns_to_tell_frozen_from_moving_and_leaves_towers_alone(monkeypatch):
@@ -146,11 +187,12 @@ def test_form_training_learns_to_tell_frozen_from_moving_and_leaves_towers_alone
             frozen = PoseSequence(np.repeat(seq.data[:1], len(seq.data), 0), seq.confidence, 25.0, list(NAMES))
             for video, kind, target in ((seq, "clean", 1.0), (frozen, "frozen", 0.2)):
                 feats = model.prepare_video(video)
-                out.append(FormExample(feats.astype(np.float16), model.window_states([feats])[0], kind, target, target))
+                out.append(FormExample(feats.astype(np.float16), model.window_states([feats])[0], kind, target, 1.0))
         return out
 
     monkeypatch.setattr(form_mod, "build_form_examples", toy_examples)
-    settings = FormSettings(sentences=1, val_sentences=1, steps=60, batch_size=4, lr=3e-3, head=HEAD)
+    settings = FormSettings(sentences=1, val_sentences=1, steps=60, batch_size=4, lr=3e-3, head=HEAD,
+                            exchange_rate=1.0)
     heads = []
     for _ in range(2):
         model = _model(head=False)

@@ -19,6 +19,8 @@ and cached; MiniLM states are cached per text), hence :meth:`prepare_video`,
 """
 from __future__ import annotations
 
+import contextlib
+
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -73,6 +75,7 @@ class PoseTextModel(nn.Module):
             self.add_form_head(config["form_head"])
         # Not a submodule: its weights are the package's, never ours to save or load.
         object.__setattr__(self, "_backbone", None)
+        self._window_record: list | None = None
 
     @classmethod
     def from_config(cls, config: dict) -> "PoseTextModel":
@@ -178,7 +181,21 @@ class PoseTextModel(nn.Module):
             out[i, :count] = emb[0]
             valid[i, :count] = item_valid[0]
             states.append(hidden[0])
+        if self._window_record is not None:
+            self._window_record.extend(zip(features, (s.detach() for s in states)))
         return out, valid, states
+
+    @contextlib.contextmanager
+    def recording_windows(self):
+        """While active, each video that eval encoding passes through the encoder adds its
+        (frame features, window hidden states) to the yielded list, in encoding order: a caller
+        that scores videos and then needs what the form head reads (the form stage's data) gets
+        both from one encoder pass."""
+        self._window_record = record = []
+        try:
+            yield record
+        finally:
+            self._window_record = None
 
     def encode_videos(self, items: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encode_prepared([self.prepare_video(item) for item in items])

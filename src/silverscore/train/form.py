@@ -53,6 +53,9 @@ class FormSettings:
     min_lr_fraction: float = 0.02  # warm-up + cosine as the first stage (trainer.lr_factor)
     grad_clip: float = 1.0
     head: dict = field(default_factory=dict)  # FormHeadConfig overrides (width, layers, ...)
+    # b of the targets' quality scale g(q) = 1 - b (1 - q); None: fitted to the towers' own
+    # response to meaning errors (see exchange_rate); 1.0: in proportion to quality
+    exchange_rate: float | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
@@ -61,6 +64,11 @@ class FormSettings:
             raise ValueError("[form] needs sentences >= 1, steps >= 1 and batch_size >= 2")
         if settings.form_variants < 1 or settings.meaning_variants < 0:
             raise ValueError("[form] needs form_variants >= 1 and meaning_variants >= 0")
+        if settings.exchange_rate is None and settings.meaning_variants < 1:
+            raise ValueError("[form] fits exchange_rate on meaning errors: set meaning_variants >= 1 "
+                             "or give exchange_rate")
+        if settings.exchange_rate is not None and not 0.0 < settings.exchange_rate <= 1.0:
+            raise ValueError(f"[form] exchange_rate must be in (0, 1], got {settings.exchange_rate}")
         return settings
 
 
@@ -70,19 +78,47 @@ class FormExample:
     states: torch.Tensor  # the frozen encoder's window hidden states
     kind: str  # "clean" or an error kind
     quality: float
-    target: float
+    ratio: float  # similarity against the reference over the clean rendering's (nan if undefined)
+    target: float = 1.0  # set by assign_targets
 
 
-def form_target(kind: str, quality: float, ratio: float) -> float:
-    """What ``F`` should be for one video (see the module docstring)."""
+def form_target(kind: str, quality: float, ratio: float, rate: float = 1.0) -> float:
+    """What ``F`` should be for one video: ``min(1, g(q) / r)`` for a form defect, else 1, with
+    ``g(q) = 1 - rate (1 - q)`` the score (over the clean rendering's) that an output of true
+    quality ``q`` should get. ``rate = 1``: in proportion to quality."""
     if kind not in FORM_KINDS or not math.isfinite(ratio) or ratio <= 0:
         return 1.0
-    return float(min(1.0, max(0.02, quality / ratio)))
+    wanted = 1.0 - rate * (1.0 - quality)
+    return float(min(1.0, max(0.02, wanted / ratio)))
+
+
+def exchange_rate(examples: list[FormExample]) -> float:
+    """How many points of relative score the towers take per point of lost quality on outputs
+    with meaning errors, pooled over them: ``Σ(1 - r) / Σ(1 - q)``, in [0.05, 1].
+
+    Why: a ranking of systems needs one scale for every kind of error. The towers' similarity
+    puts meaning errors on its own scale (on the synthetic training data it falls by roughly
+    0.6–0.7 of the lost quality, not 1:1); form defects graded in proportion to quality would sit
+    on another, and systems of the two groups would be ranked against each other wrongly. So the
+    head grades form defects on the towers' own scale, measured on training data (pooled sums,
+    like a system's corpus mean)."""
+    lost = [(1.0 - e.ratio, 1.0 - e.quality) for e in examples
+            if e.kind in MEANING_KINDS and math.isfinite(e.ratio) and e.quality < 1.0]
+    if not lost:
+        raise ValueError("no meaning-error outputs to measure the exchange rate on")
+    rate = sum(a for a, _ in lost) / sum(b for _, b in lost)
+    return float(min(1.0, max(0.05, rate)))
+
+
+def assign_targets(examples: list[FormExample], rate: float) -> None:
+    for e in examples:
+        e.target = form_target(e.kind, e.quality, e.ratio, rate)
 
 
 def build_form_examples(model, sentences: int, form_variants: int, meaning_variants: int, seed: int, split: str,
                         progress: bool = False) -> list[FormExample]:
-    """Clean renderings and simulated system outputs of ``sentences`` synthetic items, with targets."""
+    """Clean renderings and simulated system outputs of ``sentences`` synthetic items, with their
+    similarity ratios (targets: :func:`assign_targets`)."""
     from ..api import Scorer
     from ..synth.corpus import generate_corpus
     from .synthetic import _degraded_variants, _pose, keypoint_names
@@ -107,16 +143,18 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
             qualities.append(quality)
             sources.append(source)
     was_training = model.training
-    scores = Scorer(model, scale=1.0, form=False, progress=progress).score(videos, texts).scores
+    # one encoder pass: the scoring run records what the head reads (features, window states)
+    with model.recording_windows() as record:
+        scores = Scorer(model, scale=1.0, form=False, progress=progress).score(videos, texts).scores
     model.train(was_training)
-    features = [model.prepare_video(v) for v in videos]
-    states = model.window_states(features)
+    if len(record) != len(videos):
+        raise RuntimeError(f"recorded {len(record)} encoder passes for {len(videos)} videos")
     out = []
     for i, kind in enumerate(kinds):
         clean = scores[sources[i]]
         ratio = scores[i] / clean if clean > 0 else float("nan")
-        out.append(FormExample(features[i].astype(np.float16), states[i], kind, qualities[i],
-                               form_target(kind, qualities[i], ratio)))
+        features, states = record[i]
+        out.append(FormExample(features.astype(np.float16), states, kind, qualities[i], ratio))
     return out
 
 
@@ -163,6 +201,9 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     counts = (settings.form_variants, settings.meaning_variants)
     train_set = build_form_examples(model, settings.sentences, *counts, settings.data_seed, "train", progress)
     val_set = build_form_examples(model, settings.val_sentences, *counts, settings.data_seed + 1, "dev")
+    rate = settings.exchange_rate if settings.exchange_rate is not None else exchange_rate(train_set)
+    assign_targets(train_set, rate)
+    assign_targets(val_set, rate)
     t_data = time.time() - t0
     head = model.form_head
     params = [p for p in head.parameters()]
@@ -200,6 +241,7 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     bar.close()
     model.eval()
     validation = evaluate_form(model, val_set)
+    validation["exchange_rate"] = round(rate, 6)
     validation["seconds"] = round(time.time() - t0, 1)
     validation["data_seconds"] = round(t_data, 1)
     model.annotate(form_training={"seed": seed, "settings": asdict(settings), "train_videos": n,
@@ -207,5 +249,5 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     return validation
 
 
-__all__ = ["FORM_KINDS", "MEANING_KINDS", "FormSettings", "FormExample", "form_target", "build_form_examples", "evaluate_form",
-           "train_form_head"]
+__all__ = ["FORM_KINDS", "MEANING_KINDS", "FormSettings", "FormExample", "form_target", "exchange_rate",
+           "assign_targets", "build_form_examples", "evaluate_form", "train_form_head"]
