@@ -83,6 +83,12 @@ def test_exchange_rate_pools_meaning_errors_only():
     assign_targets(examples, 0.5)
     assert [e.target for e in examples[:5]] == [1.0] * 5
     assert examples[5].target == pytest.approx(0.6 / 0.95)
+    # a meaning kind graded by the head leaves the rate to the others and gets a target
+    graded = FORM_KINDS + ("insertion",)
+    assert exchange_rate(examples, graded) == pytest.approx(0.4 / 0.9)
+    assign_targets(examples, 0.5, graded)
+    assert examples[3].target == pytest.approx(0.95 / 0.97)
+    assert examples[1].target == 1.0
 
 
 def test_recording_windows_gives_each_scored_videos_features_and_states():
@@ -172,6 +178,8 @@ def test_form_settings_are_checked():
     with pytest.raises(ValueError, match="meaning_variants >= 1 or give exchange_rate"):
         FormSettings.from_dict({"meaning_variants": 0})
     assert FormSettings.from_dict({"meaning_variants": 0, "exchange_rate": 1.0}).exchange_rate == 1.0
+    with pytest.raises(ValueError, match="also_graded takes meaning-error kinds"):
+        FormSettings.from_dict({"also_graded": ["noise"]})
     with pytest.raises(ValueError, match="exchange_rate must be in"):
         FormSettings.from_dict({"exchange_rate": 1.5})
 
@@ -230,3 +238,25 @@ def test_score_command_applies_the_form_factor_unless_no_form(tmp_path, capsys):
         off = rows["off"][key]
         assert "form" not in off and 0 < on["form"] < 1
         assert on["score"] == pytest.approx(off["score"] * on["form"], rel=1e-12)
+
+
+def test_acceleration_inputs_are_second_differences_and_padding_free():
+    torch.manual_seed(0)
+    model = PoseTextModel(PoseTextModel.default_config(NAMES, **SMALL))
+    model.add_form_head({**HEAD, "accelerations": True})
+    model.eval()
+    feats = [model.prepare_video(s) for s in _seqs(3)]
+    seen = []
+    model.form_head.frame_mlp.register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
+    batch = model.form_logits(feats)
+    width = feats[0].shape[1]
+    for i, f in enumerate(feats):
+        x = seen[0][i, : len(f)].numpy()
+        second = np.zeros_like(f)
+        second[2:] = f[2:] - 2 * f[1:-1] + f[:-2]
+        np.testing.assert_allclose(x[:, :width], f, atol=1e-6)
+        np.testing.assert_allclose(x[:, 2 * width:], second, atol=1e-5)
+        assert np.all(seen[0][i, len(f):].numpy() == 0)  # padding frames carry nothing
+    alone = torch.cat([model.form_logits([f]) for f in feats])
+    torch.testing.assert_close(batch, alone, rtol=0, atol=1e-5)
+    assert model.config()["form_head"]["accelerations"] is True

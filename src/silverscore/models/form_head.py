@@ -39,6 +39,9 @@ class FormHeadConfig:
     layers: int = 1
     heads: int = 4
     dropout: float = 0.1
+    # also read frame-to-frame changes of velocity: keypoint noise and uneven speed show in them
+    # far above smooth signing (off in heads trained before session 12)
+    accelerations: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,8 +53,9 @@ class FormHead(nn.Module):
     def __init__(self, config: FormHeadConfig):
         super().__init__()
         self.config = c = config
+        inputs = (3 if c.accelerations else 2) * c.feature_dim
         self.frame_mlp = nn.Sequential(
-            nn.Linear(2 * c.feature_dim, 2 * c.frame_dim), nn.GELU(), nn.Linear(2 * c.frame_dim, c.frame_dim)
+            nn.Linear(inputs, 2 * c.frame_dim), nn.GELU(), nn.Linear(2 * c.frame_dim, c.frame_dim)
         )
         self.window_proj = nn.Linear(c.window * c.frame_dim, c.width)
         self.hidden_proj = nn.Linear(c.hidden_dim, c.width)
@@ -73,7 +77,12 @@ class FormHead(nn.Module):
         frame_valid = frame_valid.to(features.dtype)
         step = torch.zeros_like(features)
         step[:, 1:] = (features[:, 1:] - features[:, :-1]) * frame_valid[:, 1:, None] * frame_valid[:, :-1, None]
-        h = self.frame_mlp(torch.cat([features, step], dim=-1)) * frame_valid[..., None]
+        inputs = [features, step]
+        if self.config.accelerations:
+            change = torch.zeros_like(features)
+            change[:, 2:] = (step[:, 2:] - step[:, 1:-1]) * frame_valid[:, 2:, None]
+            inputs.append(change)
+        h = self.frame_mlp(torch.cat(inputs, dim=-1)) * frame_valid[..., None]
         h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
         gather = torch.where(index < 0, torch.full_like(index, t), index)
         windows = h[torch.arange(n, device=device)[:, None, None], gather]

@@ -56,6 +56,9 @@ class FormSettings:
     # b of the targets' quality scale g(q) = 1 - b (1 - q); None: fitted to the towers' own
     # response to meaning errors (see exchange_rate); 1.0: in proportion to quality
     exchange_rate: float | None = None
+    # meaning-error kinds graded like form defects (their evidence may be in the video alone:
+    # inserted random signs break the grammar); the exchange rate is then fitted on the others
+    also_graded: list = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
@@ -67,6 +70,9 @@ class FormSettings:
         if settings.exchange_rate is None and settings.meaning_variants < 1:
             raise ValueError("[form] fits exchange_rate on meaning errors: set meaning_variants >= 1 "
                              "or give exchange_rate")
+        unknown = sorted(set(settings.also_graded) - set(MEANING_KINDS))
+        if unknown:
+            raise ValueError(f"[form] also_graded takes meaning-error kinds {list(MEANING_KINDS)}, got {unknown}")
         if settings.exchange_rate is not None and not 0.0 < settings.exchange_rate <= 1.0:
             raise ValueError(f"[form] exchange_rate must be in (0, 1], got {settings.exchange_rate}")
         return settings
@@ -82,17 +88,17 @@ class FormExample:
     target: float = 1.0  # set by assign_targets
 
 
-def form_target(kind: str, quality: float, ratio: float, rate: float = 1.0) -> float:
-    """What ``F`` should be for one video: ``min(1, g(q) / r)`` for a form defect, else 1, with
-    ``g(q) = 1 - rate (1 - q)`` the score (over the clean rendering's) that an output of true
-    quality ``q`` should get. ``rate = 1``: in proportion to quality."""
-    if kind not in FORM_KINDS or not math.isfinite(ratio) or ratio <= 0:
+def form_target(kind: str, quality: float, ratio: float, rate: float = 1.0, graded=FORM_KINDS) -> float:
+    """What ``F`` should be for one video: ``min(1, g(q) / r)`` for a graded kind (form
+    defects), else 1, with ``g(q) = 1 - rate (1 - q)`` the score (over the clean rendering's)
+    that an output of true quality ``q`` should get. ``rate = 1``: in proportion to quality."""
+    if kind not in graded or not math.isfinite(ratio) or ratio <= 0:
         return 1.0
     wanted = 1.0 - rate * (1.0 - quality)
     return float(min(1.0, max(0.02, wanted / ratio)))
 
 
-def exchange_rate(examples: list[FormExample]) -> float:
+def exchange_rate(examples: list[FormExample], graded=FORM_KINDS) -> float:
     """How many points of relative score the towers take per point of lost quality on outputs
     with meaning errors, pooled over them: ``Σ(1 - r) / Σ(1 - q)``, in [0.05, 1].
 
@@ -103,16 +109,16 @@ def exchange_rate(examples: list[FormExample]) -> float:
     head grades form defects on the towers' own scale, measured on training data (pooled sums,
     like a system's corpus mean)."""
     lost = [(1.0 - e.ratio, 1.0 - e.quality) for e in examples
-            if e.kind in MEANING_KINDS and math.isfinite(e.ratio) and e.quality < 1.0]
+            if e.kind in MEANING_KINDS and e.kind not in graded and math.isfinite(e.ratio) and e.quality < 1.0]
     if not lost:
         raise ValueError("no meaning-error outputs to measure the exchange rate on")
     rate = sum(a for a, _ in lost) / sum(b for _, b in lost)
     return float(min(1.0, max(0.05, rate)))
 
 
-def assign_targets(examples: list[FormExample], rate: float) -> None:
+def assign_targets(examples: list[FormExample], rate: float, graded=FORM_KINDS) -> None:
     for e in examples:
-        e.target = form_target(e.kind, e.quality, e.ratio, rate)
+        e.target = form_target(e.kind, e.quality, e.ratio, rate, graded)
 
 
 def build_form_examples(model, sentences: int, form_variants: int, meaning_variants: int, seed: int, split: str,
@@ -201,9 +207,10 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     counts = (settings.form_variants, settings.meaning_variants)
     train_set = build_form_examples(model, settings.sentences, *counts, settings.data_seed, "train", progress)
     val_set = build_form_examples(model, settings.val_sentences, *counts, settings.data_seed + 1, "dev")
-    rate = settings.exchange_rate if settings.exchange_rate is not None else exchange_rate(train_set)
-    assign_targets(train_set, rate)
-    assign_targets(val_set, rate)
+    graded = FORM_KINDS + tuple(settings.also_graded)
+    rate = settings.exchange_rate if settings.exchange_rate is not None else exchange_rate(train_set, graded)
+    assign_targets(train_set, rate, graded)
+    assign_targets(val_set, rate, graded)
     t_data = time.time() - t0
     head = model.form_head
     params = [p for p in head.parameters()]
