@@ -101,6 +101,10 @@ def test_recording_windows_gives_each_scored_videos_features_and_states():
         expected = model.prepare_video(seq)
         assert np.array_equal(features, expected)
         assert torch.equal(states, model.window_states([expected])[0])
+    with model.recording_windows(np.float16) as half:
+        Scorer(model, form=False).score(seqs[:2], ["the rain"] * 2)
+    assert [f.dtype for f, _ in half] == [np.float16] * 2
+    assert np.array_equal(half[1][0], model.prepare_video(seqs[1]).astype(np.float16))
 
 
 

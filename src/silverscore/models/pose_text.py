@@ -182,16 +182,19 @@ class PoseTextModel(nn.Module):
             valid[i, :count] = item_valid[0]
             states.append(hidden[0])
         if self._window_record is not None:
-            self._window_record.extend(zip(features, (s.detach() for s in states)))
+            record, dtype = self._window_record
+            record.extend((f if dtype is None else f.astype(dtype), s.detach()) for f, s in zip(features, states))
         return out, valid, states
 
     @contextlib.contextmanager
-    def recording_windows(self):
+    def recording_windows(self, feature_dtype=None):
         """While active, each video that eval encoding passes through the encoder adds its
         (frame features, window hidden states) to the yielded list, in encoding order: a caller
         that scores videos and then needs what the form head reads (the form stage's data) gets
-        both from one encoder pass."""
-        self._window_record = record = []
+        both from one encoder pass. ``feature_dtype`` (e.g. ``np.float16``): keep the features
+        in that type, so thousands of recorded videos are not all held at full width at once."""
+        record: list = []
+        self._window_record = (record, feature_dtype)
         try:
             yield record
         finally:

@@ -150,7 +150,7 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
             sources.append(source)
     was_training = model.training
     # one encoder pass: the scoring run records what the head reads (features, window states)
-    with model.recording_windows() as record:
+    with model.recording_windows(np.float16) as record:
         scores = Scorer(model, scale=1.0, form=False, progress=progress).score(videos, texts).scores
     model.train(was_training)
     if len(record) != len(videos):
@@ -160,7 +160,7 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
         clean = scores[sources[i]]
         ratio = scores[i] / clean if clean > 0 else float("nan")
         features, states = record[i]
-        out.append(FormExample(features.astype(np.float16), states, kind, qualities[i], ratio))
+        out.append(FormExample(features, states, kind, qualities[i], ratio))
     return out
 
 
