@@ -264,3 +264,21 @@ def test_acceleration_inputs_are_second_differences_and_padding_free():
     alone = torch.cat([model.form_logits([f]) for f in feats])
     torch.testing.assert_close(batch, alone, rtol=0, atol=1e-5)
     assert model.config()["form_head"]["accelerations"] is True
+
+
+def test_pose_encoder_and_form_head_build_masks_on_the_features_device():
+    """On the meta device any tensor left on the CPU raises (as it would on a GPU): the encoder's
+    masks and window indices and the form head's must follow the features."""
+    model = _model()
+    from silverscore.models.pose_encoder import pad_features
+
+    feats = [model.prepare_video(s) for s in _seqs(3)]
+    batch, lengths = pad_features([feats[0], feats[2]])
+    assert lengths[0] != lengths[1]  # one of them padded
+    index, valid = model.pose_encoder.window_index(lengths)
+    model.to("meta")
+    tokens, weights = model.pose_encoder(batch.to("meta"), lengths)
+    assert tokens.device.type == "meta" and tuple(weights.shape) == tuple(valid.shape)
+    hidden, _ = model.pose_encoder.hidden(batch.to("meta"), lengths)
+    logits = model.form_head(batch.to("meta"), lengths, index.to("meta"), valid.to("meta"), hidden)
+    assert logits.device.type == "meta" and tuple(logits.shape) == (2,)

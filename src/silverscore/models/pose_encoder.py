@@ -263,12 +263,13 @@ class PoseEncoder(nn.Module):
         """The windows' last hidden states [N, W, width] (before the projection into the joint
         space) and the window mask [N, W]; what a head reading the same windows builds on."""
         n, t, _ = features.shape
-        frame_valid = torch.arange(t)[None, :] < torch.as_tensor(list(lengths))[:, None]
+        device = features.device  # masks and indices are built where the features are (CPU or GPU)
+        frame_valid = torch.arange(t, device=device)[None, :] < torch.as_tensor(list(lengths), device=device)[:, None]
         h = self.frame_mlp(features) * frame_valid[..., None].to(features.dtype)
-        index, valid = self.window_index(lengths)
+        index, valid = (a.to(device) for a in self.window_index(lengths))
         h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
         gather = torch.where(index < 0, torch.full_like(index, t), index)  # [N, W, window]
-        windows = h[torch.arange(n)[:, None, None], gather]  # [N, W, window, frame_dim]
+        windows = h[torch.arange(n, device=device)[:, None, None], gather]  # [N, W, window, frame_dim]
         x = self.window_proj(windows.flatten(2)) + self.positional[: windows.shape[1]]
         for block in self.blocks:
             x = block(x, valid)
