@@ -7,9 +7,10 @@ minimal pairs, role swaps or numbers). The form head reads the same windows thro
 own and outputs one factor ``F ∈ (0, 1)`` per video; the score of a model with a form head is its
 similarity score times ``F`` (:class:`silverscore.api.Scorer`). It is trained after the towers,
 which it leaves untouched (:mod:`silverscore.train.form`), on outputs with known defects —
-keypoint noise, uneven speed, frozen frames, scrambled sign order — against clean signing and
-outputs whose defects are in meaning only (those it must leave at ``F ≈ 1``: the similarity
-already sees them).
+keypoint noise, uneven speed, frozen frames, scrambled sign order (and, if asked, meaning errors
+that can show in the signing alone, such as inserted signs) — against clean signing and outputs
+whose defects are in meaning only (those it must leave at ``F ≈ 1``: the similarity already sees
+them).
 
 It never sees the reference text, so ``F`` cannot move a score between two wordings of the same
 reference, and it multiplies every pair of a video alike.

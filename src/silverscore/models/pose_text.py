@@ -20,7 +20,6 @@ and cached; MiniLM states are cached per text), hence :meth:`prepare_video`,
 from __future__ import annotations
 
 import contextlib
-
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -75,7 +74,7 @@ class PoseTextModel(nn.Module):
             self.add_form_head(config["form_head"])
         # Not a submodule: its weights are the package's, never ours to save or load.
         object.__setattr__(self, "_backbone", None)
-        self._window_record: list | None = None
+        self._window_record: tuple[list, Any] | None = None  # see recording_windows
 
     @classmethod
     def from_config(cls, config: dict) -> "PoseTextModel":
