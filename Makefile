@@ -5,7 +5,7 @@ PYTHON ?= python
 
 # Retrain the default model from scratch on CPU (one process, two threads, seeded, deterministic
 # kernels; the towers, then the form head; 36-49 min for the towers on 2 cores depending on the
-# machine, plus about 11 min for the form head: docs/training.md) and install it as package data.
+# machine, plus about 16 min for the form head: docs/training.md) and install it as package data.
 default-model:
 	$(PYTHON) -m silverscore.cli train --config configs/default_model.toml
 	cp runs/default_model/model.safetensors src/silverscore/data/default.safetensors
