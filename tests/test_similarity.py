@@ -190,3 +190,25 @@ def test_fused_matrix_falls_back_where_its_exponent_is_unsafe():
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="softmax"):
         matrix_similarity(*args, softmax="other", fused=True)
+
+
+def test_fused_exponent_is_bit_for_bit_plain_exp_with_padding_excluded():
+    """The fused forward takes exp of the logits clamped at a floor (fast path) and zeroes the
+    excluded slots afterwards: the result must equal plain ``exp`` bit for bit, down to the
+    lowest logit an allowed slot can have at the smallest fused temperature (cosine −1 at τ = 0.03)."""
+    from silverscore.similarity import _FUSED_MIN_TAU, _FusedReweightFunction
+
+    g = torch.Generator().manual_seed(5)
+    tau = _FUSED_MIN_TAU
+    logits = -2.0 / tau * torch.rand(3, 7, 4, 9, generator=g)
+    logits[0, 0, 0, 0] = -2.0 / tau  # the extreme allowed value
+    logits[:, 5:] -= 1000.0  # excluded clips
+    logits[:, :, :, 6:] -= 1000.0  # excluded tokens
+    r, c = _FusedReweightFunction.apply(logits, tau)
+    e = logits.exp()
+    assert float(e[0, 0, 0, 0]) > 0 and float(e[0, 5, 0, 0]) == 0.0
+    d_r, d_c = e.sum(3), e.sum(1)  # excluded clips and tokens have nothing allowed: they give 0
+    expect_r = torch.where(d_r > 0, 1.0 + tau * ((logits * e).sum(3) / d_r), 0.0)
+    expect_c = torch.where(d_c > 0, 1.0 + tau * ((logits * e).sum(1) / d_c), 0.0)
+    assert torch.equal(r, expect_r)
+    assert torch.equal(c, expect_c)
