@@ -212,3 +212,30 @@ def test_fused_exponent_is_bit_for_bit_plain_exp_with_padding_excluded():
     expect_c = torch.where(d_c > 0, 1.0 + tau * ((logits * e).sum(1) / d_c), 0.0)
     assert torch.equal(r, expect_r)
     assert torch.equal(c, expect_c)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("buckets", [2, 3, 7])
+def test_bucketed_fused_matrix_matches_unbucketed_values_and_gradients(weights, buckets):
+    """Grouping videos and texts by length and cutting each block to its own longest members
+    (masked softmax) gives the one-block values and gradients, in the callers' order; rows with
+    no valid slot still give 0. The official softmax, which counts padding, is never bucketed."""
+    v, vvalid, t, tvalid = random_batch(23, n=7, lv=11, lt=8)
+    tvalid[4] = False
+    vvalid[2] = False
+    g = np.random.default_rng(6)
+    vw = torch.tensor(np.where(vvalid, g.uniform(0.05, 1.0, vvalid.shape), 0.0) if weights else vvalid)
+    tw = torch.tensor(np.where(tvalid, g.uniform(0.05, 1.0, tvalid.shape), 0.0) if weights else tvalid)
+    results = []
+    for k in (1, buckets):
+        vt, tt = torch.tensor(v, requires_grad=True), torch.tensor(t, requires_grad=True)
+        zv, zt = matrix_similarity(vt, vw, tt, tw, 7.0, softmax="masked", fused=True, buckets=k)
+        (zv * torch.arange(49.0).view(7, 7)).sum().add((zt ** 2).sum()).backward()
+        results.append((zv.detach(), zt.detach(), vt.grad, tt.grad))
+    for one, many in zip(*results):
+        torch.testing.assert_close(many, one, rtol=0, atol=1e-12)
+    assert float(results[1][0][2].abs().max()) == 0.0 and float(results[1][1][:, 4].abs().max()) == 0.0
+    args = (torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 7.0)
+    for a, b in zip(matrix_similarity(*args, softmax="official", fused=True, buckets=buckets),
+                    matrix_similarity(*args, softmax="official", fused=True)):
+        assert torch.equal(a, b)

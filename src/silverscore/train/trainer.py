@@ -70,6 +70,11 @@ class TrainSettings:
     # True: graded outputs (degraded_target = "quality") only need to fall *at least* the graded
     # gap below their reference (see train.loss.gap_loss)
     graded_one_sided: bool = False
+    # > 1: the step's similarity matrix in blocks of videos × texts of similar length, each cut to
+    # its own longest members (similarity._matrix_similarity_bucketed; masked softmax only): the
+    # same maths with far less padding, equal to the one-block result up to float rounding, so a
+    # recipe's weights depend on this setting in their last bits
+    similarity_buckets: int = 1
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -432,7 +437,8 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
         t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
         lam = model.logit_scale_value()
-        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax, fused=True)
+        z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax, fused=True,
+                                         buckets=settings.similarity_buckets)
         if flat_extra:
             h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
                               if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), t_valid.new_zeros(0, 1)))
