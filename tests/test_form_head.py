@@ -266,34 +266,6 @@ def test_acceleration_inputs_are_second_differences_and_padding_free():
     assert model.config()["form_head"]["accelerations"] is True
 
 
-def test_energy_inputs_are_log_mean_squared_differences_and_padding_free():
-    torch.manual_seed(0)
-    model = PoseTextModel(PoseTextModel.default_config(NAMES, **SMALL))
-    model.add_form_head({**HEAD, "accelerations": True, "energies": True})
-    model.eval()
-    feats = [model.prepare_video(s) for s in _seqs(3)]
-    seen = []
-    model.form_head.frame_mlp.register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
-    batch = model.form_logits(feats)
-    width = feats[0].shape[1]
-    assert seen[0].shape[-1] == 3 * width + 2
-    for i, f in enumerate(feats):
-        x = seen[0][i, : len(f)].numpy()
-        first = np.zeros_like(f)
-        first[1:] = f[1:] - f[:-1]
-        second = np.zeros_like(f)
-        second[2:] = f[2:] - 2 * f[1:-1] + f[:-2]
-        np.testing.assert_allclose(x[:, -2], np.log10(1e-6 + (first ** 2).mean(1)) / 3, atol=1e-4)
-        np.testing.assert_allclose(x[:, -1], np.log10(1e-6 + (second ** 2).mean(1)) / 3, atol=1e-4)
-        assert x[0, -2] == pytest.approx(-2.0)  # no previous frame: the floor
-        assert np.all(seen[0][i, len(f):].numpy() == 0)  # padding frames carry nothing
-    alone = torch.cat([model.form_logits([f]) for f in feats])
-    torch.testing.assert_close(batch, alone, rtol=0, atol=1e-5)
-    # without accelerations: one energy, of the first differences
-    model.add_form_head({**HEAD, "energies": True})
-    assert model.form_head.frame_mlp[0].in_features == 2 * width + 1
-
-
 def test_pose_encoder_and_form_head_build_masks_on_the_features_device():
     """On the meta device any tensor left on the CPU raises (as it would on a GPU): the encoder's
     masks and window indices and the form head's must follow the features."""

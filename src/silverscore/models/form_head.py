@@ -29,10 +29,6 @@ import torch.nn as nn
 from .pose_encoder import TransformerBlock
 
 
-#: Added to a frame's mean squared difference before its log (see ``FormHeadConfig.energies``).
-ENERGY_FLOOR = 1e-6
-
-
 @dataclass
 class FormHeadConfig:
     feature_dim: int
@@ -47,10 +43,6 @@ class FormHeadConfig:
     # also read frame-to-frame changes of velocity: keypoint noise and uneven speed show in them
     # far above smooth signing (off in heads trained before session 12)
     accelerations: bool = False
-    # also read the log of each frame's mean squared velocity change (and, with accelerations, of
-    # its change): small keypoint noise is a rise of this energy that a small MLP on the raw
-    # values hardly resolves (off in heads trained before session 13)
-    energies: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,7 +54,7 @@ class FormHead(nn.Module):
     def __init__(self, config: FormHeadConfig):
         super().__init__()
         self.config = c = config
-        inputs = (3 if c.accelerations else 2) * c.feature_dim + (self.energy_count if c.energies else 0)
+        inputs = (3 if c.accelerations else 2) * c.feature_dim
         self.frame_mlp = nn.Sequential(
             nn.Linear(inputs, 2 * c.frame_dim), nn.GELU(), nn.Linear(2 * c.frame_dim, c.frame_dim)
         )
@@ -74,10 +66,6 @@ class FormHead(nn.Module):
         self.out = nn.Linear(c.width, 1)
         with torch.no_grad():  # start near F = 0.95: a fresh head leaves scores almost as they were
             self.out.bias.fill_(3.0)
-
-    @property
-    def energy_count(self) -> int:
-        return 2 if self.config.accelerations else 1
 
     def forward(self, features: torch.Tensor, lengths, index: torch.Tensor, valid: torch.Tensor,
                 hidden: torch.Tensor) -> torch.Tensor:
@@ -95,10 +83,6 @@ class FormHead(nn.Module):
             change = torch.zeros_like(features)
             change[:, 2:] = (step[:, 2:] - step[:, 1:-1]) * frame_valid[:, 2:, None]
             inputs.append(change)
-        if self.config.energies:
-            # log10 of the mean squared difference, ~[-6, 0] → ~[-2, 0]; 0 on padding frames
-            inputs.extend(torch.log10(ENERGY_FLOOR + (d * d).mean(-1, keepdim=True)) / 3.0 * frame_valid[..., None]
-                          for d in inputs[1:])
         h = self.frame_mlp(torch.cat(inputs, dim=-1)) * frame_valid[..., None]
         h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
         gather = torch.where(index < 0, torch.full_like(index, t), index)
