@@ -107,7 +107,6 @@ def test_recording_windows_gives_each_scored_videos_features_and_states():
     assert np.array_equal(half[1][0], model.prepare_video(seqs[1]).astype(np.float16))
 
 
-
 def test_scores_are_similarity_times_form_factor_and_signed():
     model = _model()
     seqs = _seqs()

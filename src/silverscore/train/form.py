@@ -108,10 +108,10 @@ def exchange_rate(examples: list[FormExample], graded=FORM_KINDS) -> float:
 
     Why: a ranking of systems needs one scale for every kind of error. The towers' similarity
     puts meaning errors on its own scale (the default model's towers lose 0.74–0.80 of the lost
-    quality on the synthetic training outputs, not 1:1); form defects graded in proportion to quality would sit
-    on another, and systems of the two groups would be ranked against each other wrongly. So the
-    head grades form defects on the towers' own scale, measured on training data (pooled sums,
-    like a system's corpus mean)."""
+    quality on the synthetic training outputs, not 1:1); form defects graded in proportion to
+    quality would sit on another, and systems of the two groups would be ranked against each
+    other wrongly. So the head grades form defects on the towers' own scale, measured on
+    training data (pooled sums, like a system's corpus mean)."""
     lost = [(1.0 - e.ratio, 1.0 - e.quality) for e in examples
             if e.kind in MEANING_KINDS and e.kind not in graded and math.isfinite(e.ratio) and e.quality < 1.0]
     if not lost:
