@@ -11,7 +11,8 @@ from silverscore.api import Scorer
 from silverscore.inputs.poses import PoseSequence
 from silverscore.models.checkpoints import load_own, save_own
 from silverscore.models.pose_text import PoseTextModel
-from silverscore.train.form import FORM_KINDS, FormExample, FormSettings, assign_targets, exchange_rate, form_target
+from silverscore.train.form import (FORM_KINDS, FormExample, FormSettings, _batch_plan, assign_targets, exchange_rate,
+                                   form_target, pair_loss)
 
 from train_fixtures import NAMES, render
 
@@ -89,6 +90,45 @@ def test_exchange_rate_pools_meaning_errors_only():
     assign_targets(examples, 0.5, graded)
     assert examples[3].target == pytest.approx(0.95 / 0.97)
     assert examples[1].target == 1.0
+
+
+def test_pair_loss_by_hand():
+    """(log F_out − log F_clean − log t)² averaged over outputs whose clean rendering is in the batch."""
+    batch = [_example("clean", 1.0, 1.0), _example("noise", 0.8, 0.9), _example("substitution", 0.6, 0.7),
+             _example("clean", 1.0, 1.0), _example("frozen", 0.5, 0.5), _example("jitter", 0.9, 0.9)]
+    for e, source, target in zip(batch, (0, 0, 0, 3, 3, 7), (1.0, 0.8, 1.0, 1.0, 0.5, 0.9)):
+        e.source, e.target = source, target
+    f = [0.9, 0.72, 0.81, 0.5, 0.3, 0.6]  # the last one's clean rendering is not in the batch
+    logits = torch.tensor([math.log(x / (1 - x)) for x in f], dtype=torch.float64, requires_grad=True)
+    terms = [math.log(0.72 / 0.9) - math.log(0.8), math.log(0.81 / 0.9), math.log(0.3 / 0.5) - math.log(0.5)]
+    loss = pair_loss(logits, batch)
+    assert float(loss.detach()) == pytest.approx(sum(t * t for t in terms) / 3, rel=1e-9)
+    loss.backward()
+    assert logits.grad[5] == 0 and logits.grad[1] != 0
+    assert float(pair_loss(logits[1:3], batch[1:3]).detach()) == 0.0  # no clean rendering: nothing to compare
+
+
+def test_pairwise_batches_hold_whole_sentences():
+    examples = []
+    for sentence in range(7):
+        for kind in ("clean", "noise", "substitution"):
+            e = _example(kind, 1.0, 1.0)
+            e.source = 3 * sentence
+            examples.append(e)
+    units, per_epoch, plan = _batch_plan(examples, FormSettings(batch_size=7, pair_weight=1.0))
+    assert (units, per_epoch) == (7, 3)  # two sentences (6 videos) per batch of at most 7
+    order = np.random.default_rng(0).permutation(units)
+    seen = []
+    for slot in range(per_epoch):
+        batch = plan(slot, order)
+        assert len(batch) == 6 and {examples[i].source for i in batch} == {examples[batch[0]].source, examples[batch[3]].source}
+        assert [examples[i].kind for i in batch] == ["clean", "noise", "substitution"] * 2
+        seen += batch
+    assert len(set(seen)) == 18
+    units, per_epoch, plan = _batch_plan(examples, FormSettings(batch_size=4))
+    assert (units, per_epoch) == (21, 5) and list(plan(1, np.arange(21))) == [4, 5, 6, 7]
+    with pytest.raises(ValueError, match="pair_weight"):
+        FormSettings.from_dict({"pair_weight": -1.0})
 
 
 def test_recording_windows_gives_each_scored_videos_features_and_states():
@@ -250,16 +290,19 @@ def test_acceleration_inputs_are_second_differences_and_padding_free():
     model.eval()
     feats = [model.prepare_video(s) for s in _seqs(3)]
     seen = []
-    model.form_head.frame_mlp.register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
+    # what reaches the GELU is the first linear layer's output on [features, steps, changes]
+    model.form_head.frame_mlp[1].register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
     batch = model.form_logits(feats)
-    width = feats[0].shape[1]
+    first = model.form_head.frame_mlp[0]
+    weight, bias = first.weight.detach().double().numpy(), first.bias.detach().double().numpy()
+    assert weight.shape[1] == 3 * feats[0].shape[1]
     for i, f in enumerate(feats):
-        x = seen[0][i, : len(f)].numpy()
-        second = np.zeros_like(f)
+        f = f.astype(np.float64)
+        step, second = np.zeros_like(f), np.zeros_like(f)
+        step[1:] = f[1:] - f[:-1]
         second[2:] = f[2:] - 2 * f[1:-1] + f[:-2]
-        np.testing.assert_allclose(x[:, :width], f, atol=1e-6)
-        np.testing.assert_allclose(x[:, 2 * width:], second, atol=1e-5)
-        assert np.all(seen[0][i, len(f):].numpy() == 0)  # padding frames carry nothing
+        expected = np.concatenate([f, step, second], axis=1) @ weight.T + bias
+        np.testing.assert_allclose(seen[0][i, : len(f)].numpy(), expected, rtol=1e-4, atol=1e-4)
     alone = torch.cat([model.form_logits([f]) for f in feats])
     torch.testing.assert_close(batch, alone, rtol=0, atol=1e-5)
     assert model.config()["form_head"]["accelerations"] is True
