@@ -11,8 +11,8 @@ from silverscore.api import Scorer
 from silverscore.inputs.poses import PoseSequence
 from silverscore.models.checkpoints import load_own, save_own
 from silverscore.models.pose_text import PoseTextModel
-from silverscore.train.form import (FORM_KINDS, FormExample, FormSettings, _batch_plan, assign_targets, exchange_rate,
-                                   form_target, pair_loss)
+from silverscore.train.form import (FORM_KINDS, FormExample, FormSettings, assign_targets, evaluate_form, exchange_rate,
+                                   form_target)
 
 from train_fixtures import NAMES, render
 
@@ -92,43 +92,20 @@ def test_exchange_rate_pools_meaning_errors_only():
     assert examples[1].target == 1.0
 
 
-def test_pair_loss_by_hand():
-    """(log F_out − log F_clean − log t)² averaged over outputs whose clean rendering is in the batch."""
-    batch = [_example("clean", 1.0, 1.0), _example("noise", 0.8, 0.9), _example("substitution", 0.6, 0.7),
-             _example("clean", 1.0, 1.0), _example("frozen", 0.5, 0.5), _example("jitter", 0.9, 0.9)]
-    for e, source, target in zip(batch, (0, 0, 0, 3, 3, 7), (1.0, 0.8, 1.0, 1.0, 0.5, 0.9)):
+def test_evaluate_form_reports_factors_relative_to_each_clean_rendering(monkeypatch):
+    """relative_mae: |F_out / F_clean(out) − target| averaged over outputs (what a score sees)."""
+    examples = [_example("clean", 1.0, 1.0), _example("noise", 0.8, 0.9), _example("substitution", 0.6, 0.7),
+                _example("clean", 1.0, 1.0), _example("frozen", 0.5, 0.5)]
+    for e, source, target in zip(examples, (0, 0, 0, 3, 3), (1.0, 0.8, 1.0, 1.0, 0.5)):
         e.source, e.target = source, target
-    f = [0.9, 0.72, 0.81, 0.5, 0.3, 0.6]  # the last one's clean rendering is not in the batch
-    logits = torch.tensor([math.log(x / (1 - x)) for x in f], dtype=torch.float64, requires_grad=True)
-    terms = [math.log(0.72 / 0.9) - math.log(0.8), math.log(0.81 / 0.9), math.log(0.3 / 0.5) - math.log(0.5)]
-    loss = pair_loss(logits, batch)
-    assert float(loss.detach()) == pytest.approx(sum(t * t for t in terms) / 3, rel=1e-9)
-    loss.backward()
-    assert logits.grad[5] == 0 and logits.grad[1] != 0
-    assert float(pair_loss(logits[1:3], batch[1:3]).detach()) == 0.0  # no clean rendering: nothing to compare
-
-
-def test_pairwise_batches_hold_whole_sentences():
-    examples = []
-    for sentence in range(7):
-        for kind in ("clean", "noise", "substitution"):
-            e = _example(kind, 1.0, 1.0)
-            e.source = 3 * sentence
-            examples.append(e)
-    units, per_epoch, plan = _batch_plan(examples, FormSettings(batch_size=7, pair_weight=1.0))
-    assert (units, per_epoch) == (7, 3)  # two sentences (6 videos) per batch of at most 7
-    order = np.random.default_rng(0).permutation(units)
-    seen = []
-    for slot in range(per_epoch):
-        batch = plan(slot, order)
-        assert len(batch) == 6 and {examples[i].source for i in batch} == {examples[batch[0]].source, examples[batch[3]].source}
-        assert [examples[i].kind for i in batch] == ["clean", "noise", "substitution"] * 2
-        seen += batch
-    assert len(set(seen)) == 18
-    units, per_epoch, plan = _batch_plan(examples, FormSettings(batch_size=4))
-    assert (units, per_epoch) == (21, 5) and list(plan(1, np.arange(21))) == [4, 5, 6, 7]
-    with pytest.raises(ValueError, match="pair_weight"):
-        FormSettings.from_dict({"pair_weight": -1.0})
+    factors = [0.9, 0.72, 0.81, 0.5, 0.3]
+    model = _model()
+    monkeypatch.setattr(model, "form_logits", lambda features, states: torch.tensor(
+        [math.log(f / (1 - f)) for f in factors[:len(features)]]))
+    figures = evaluate_form(model, examples)
+    # 0.72 / 0.9 = 0.8 (target 0.8), 0.81 / 0.9 = 0.9 (target 1), 0.3 / 0.5 = 0.6 (target 0.5)
+    assert figures["relative_mae"] == pytest.approx((0.0 + 0.1 + 0.1) / 3, abs=1e-6)
+    assert figures["F_clean"] == pytest.approx(0.7, abs=1e-6) and figures["F_frozen"] == pytest.approx(0.3, abs=1e-6)
 
 
 def test_recording_windows_gives_each_scored_videos_features_and_states():

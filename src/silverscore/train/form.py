@@ -63,9 +63,6 @@ class FormSettings:
     # meaning-error kinds graded like form defects (their evidence may be in the video alone:
     # inserted random signs break the grammar); the exchange rate is then fitted on the others
     also_graded: list = field(default_factory=list)
-    # weight of the pairwise loss (0: off): each output's log F against its own clean rendering's,
-    # which is what a score sees; batches are then whole sentences (clean and its outputs)
-    pair_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
@@ -80,8 +77,6 @@ class FormSettings:
         unknown = sorted(set(settings.also_graded) - set(MEANING_KINDS))
         if unknown:
             raise ValueError(f"[form] also_graded takes meaning-error kinds {list(MEANING_KINDS)}, got {unknown}")
-        if settings.pair_weight < 0:
-            raise ValueError(f"[form] pair_weight must be >= 0, got {settings.pair_weight}")
         if settings.exchange_rate is not None and not 0.0 < settings.exchange_rate <= 1.0:
             raise ValueError(f"[form] exchange_rate must be in (0, 1], got {settings.exchange_rate}")
         return settings
@@ -174,43 +169,6 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
     return out
 
 
-def pair_loss(logits: torch.Tensor, batch: list[FormExample]) -> torch.Tensor:
-    """Mean of ``(log F_i − log F_clean(i) − log t_i)²`` over the outputs whose clean rendering is
-    in the batch: what a score sees is an output's F *relative* to clean signing's.
-
-    Why beside the BCE: the BCE fits each video's F to its target on its own, so clean signing,
-    which looks like the many outputs with small defects, gets F ≈ their mean target (≈ 0.95, not
-    1), and an output the head does recognise gets about its absolute target: relative to clean
-    signing its defect is then graded too little. The pairwise term asks for the ratio itself."""
-    clean_at = {e.source: i for i, e in enumerate(batch) if e.kind == "clean"}
-    rows = [(i, clean_at[e.source]) for i, e in enumerate(batch) if e.kind != "clean" and e.source in clean_at]
-    if not rows:
-        return logits.sum() * 0.0
-    out, clean = (torch.tensor(c) for c in zip(*rows))
-    log_f = -torch.nn.functional.softplus(-logits)  # log σ(z)
-    wanted = torch.log(torch.tensor([batch[i].target for i, _ in rows], dtype=logits.dtype))
-    return ((log_f[out] - log_f[clean] - wanted) ** 2).mean()
-
-
-def _batch_plan(examples: list[FormExample], settings: FormSettings):
-    """(units to permute each epoch, batches per epoch, ``plan(slot, order)`` → the example
-    indices of a batch). Without the pairwise loss a batch is ``batch_size`` examples of a permutation of all;
-    with it, whole sentences (each clean rendering with its outputs) of a permutation of the
-    sentences, as many as fit in ``batch_size``."""
-    if not settings.pair_weight:
-        size = settings.batch_size
-        return len(examples), len(examples) // size, lambda slot, order: order[slot * size:(slot + 1) * size]
-    groups: dict[int, list[int]] = {}
-    for i, e in enumerate(examples):
-        groups.setdefault(e.source, []).append(i)
-    sentences = list(groups.values())
-    per_batch = max(1, settings.batch_size // max(len(g) for g in sentences))
-
-    def plan(slot, order):
-        return [i for s in order[slot * per_batch:(slot + 1) * per_batch] for i in sentences[s]]
-    return len(sentences), max(1, len(sentences) // per_batch), plan
-
-
 @torch.no_grad()
 def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> dict:
     """Mean F per kind, the mean absolute error against the targets, and the BCE."""
@@ -272,7 +230,7 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
     head.train()
     n = len(train_set)
-    units, per_epoch, batches = _batch_plan(train_set, settings)
+    per_epoch = n // settings.batch_size
     bar = tqdm(total=settings.steps, desc="form head", unit="step", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
     order = None
@@ -280,16 +238,14 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     for step in range(settings.steps):
         epoch, slot = divmod(step, per_epoch)
         if slot == 0:
-            order = np.random.default_rng([seed, epoch, 7]).permutation(units)
-        batch = [train_set[i] for i in batches(slot, order)]
+            order = np.random.default_rng([seed, epoch, 7]).permutation(n)
+        batch = [train_set[i] for i in order[slot * settings.batch_size:(slot + 1) * settings.batch_size]]
         for group in optimizer.param_groups:
             group["lr"] = settings.lr * lr_factor(step, settings)
         torch.manual_seed(seed * 1_000_003 + step)
         logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch])
         target = torch.tensor([e.target for e in batch], dtype=logits.dtype)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-        if settings.pair_weight:
-            loss = loss + settings.pair_weight * pair_loss(logits, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
