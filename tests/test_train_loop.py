@@ -115,7 +115,8 @@ def test_torchrun_two_processes_match_one_process(tmp_path, data):
     two = tmp_path / "two"
     for folder in (one, two):
         folder.mkdir()
-        write_config(folder, *data, steps=30, batch_size=8)
+        # length buckets as in the default recipe: the blocks are cut from the all-gathered batch
+        write_config(folder, *data, steps=30, batch_size=8, extra_train="similarity_buckets = 2\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for folder, nproc in ((one, 1), (two, 2)):
         proc = subprocess.run(
@@ -126,6 +127,7 @@ def test_torchrun_two_processes_match_one_process(tmp_path, data):
     val_one = json.loads((one / "run" / "model.json").read_text())["validation"]
     val_two = json.loads((two / "run" / "model.json").read_text())["validation"]
     assert json.loads((two / "run" / "model.json").read_text())["training"]["processes"] == 2
+    assert json.loads((two / "run" / "model.json").read_text())["training"]["settings"]["similarity_buckets"] == 2
     # the same global batches and loss: figures agree up to float summation order
     for key in ("auc_random", "r1_v2t", "r1_t2v", "auc_hard"):
         assert abs(val_one[key] - val_two[key]) <= 0.05, (key, val_one[key], val_two[key])
