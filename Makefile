@@ -4,7 +4,7 @@ PYTHON ?= python
 .PHONY: default-model bench-default-model
 
 # Retrain the default model from scratch on CPU (one process, two threads, seeded, deterministic
-# kernels; the towers, then the form head; session 14 on 2 cores: 40 min in all, 25.5 for the
+# kernels; the towers, then the form head; session 14 on 2 cores: 40 min in all, 26 for the
 # towers and 13.5 for the form head, the shipped weights: docs/training.md) and install it as
 # package data.
 default-model:
