@@ -4,9 +4,9 @@ PYTHON ?= python
 .PHONY: default-model bench-default-model
 
 # Retrain the default model from scratch on CPU (one process, two threads, seeded, deterministic
-# kernels; the towers, then the form head; session 14 on 2 cores: 40 min in all, 26 for the
-# towers and 13.5 for the form head, the shipped weights: docs/training.md) and install it as
-# package data.
+# kernels; the towers, then the form head; session 14 on 2 cores: 40 and 45 min in two runs,
+# 26-29 for the towers and 13.5-15.5 for the form head, the shipped weights bit for bit:
+# docs/training.md) and install it as package data.
 default-model:
 	$(PYTHON) -m silverscore.cli train --config configs/default_model.toml
 	cp runs/default_model/model.safetensors src/silverscore/data/default.safetensors
