@@ -95,6 +95,8 @@ BAD_CONFIGS = [
     ('[data.train]\nkind = "phoenix"\nroot = "x"\nsentences = 2\n',
      "unknown key(s) in [data.train] of kind 'phoenix': sentences"),
     ("[data.train\n", "cannot parse config"),
+    ('[data.train]\nkind = "synth"\nsentences = 2\n[train]\nsimilarity_buckets = 0\n',
+     "similarity_buckets must be a whole number >= 1, not 0"),
     ('[data.train]\nkind = "synth"\nsentences = 2\n[form]\nstepz = 3\n', "unknown [form] setting(s): stepz"),
     ('[model]\narchitecture = "cico"\n[data.train]\nkind = "synth"\nsentences = 2\n[form]\nsteps = 3\n',
      "[form] trains a form head for pose_minilm models only"),

@@ -111,6 +111,8 @@ def parse_config(raw: dict, source: Path | None = None) -> RunConfig:
             raise InputError(where, str(err)) from None
     if settings.batch_size < 2 or settings.steps < 1:
         raise InputError(where, "batch_size must be >= 2 and steps >= 1")
+    if not isinstance(settings.similarity_buckets, int) or settings.similarity_buckets < 1:
+        raise InputError(where, f"similarity_buckets must be a whole number >= 1, not {settings.similarity_buckets!r}")
     if data["train"].get("degraded_target") == "quality" and settings.degraded_in_contrastive:
         raise InputError(where, "degraded_target = \"quality\" pairs renderings with a reference they do not "
                                 "sign: set degraded_in_contrastive = false in [train]")
