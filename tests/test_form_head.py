@@ -301,3 +301,106 @@ def test_pose_encoder_and_form_head_build_masks_on_the_features_device():
     hidden, _ = model.pose_encoder.hidden(batch.to("meta"), lengths)
     logits = model.form_head(batch.to("meta"), lengths, index.to("meta"), valid.to("meta"), hidden)
     assert logits.device.type == "meta" and tuple(logits.shape) == (2,)
+
+
+def test_form_examples_built_chunk_by_chunk_are_the_same_examples():
+    """The form stage renders, scores and drops a few sentences at a time (memory); the examples,
+    their ratios and the index of each one's clean rendering must not depend on the chunk."""
+    from silverscore.train.form import build_form_examples
+    from silverscore.train.synthetic import keypoint_names
+
+    torch.manual_seed(0)
+    model = PoseTextModel(PoseTextModel.default_config(keypoint_names(), **SMALL)).eval()
+    whole = build_form_examples(model, 5, 1, 1, 3, "train", chunk=100)
+    pieces = build_form_examples(model, 5, 1, 1, 3, "train", chunk=2)
+    assert len(whole) == len(pieces) >= 10
+    for a, b in zip(whole, pieces):
+        np.testing.assert_array_equal(a.features, b.features)
+        torch.testing.assert_close(a.states, b.states, rtol=0, atol=0)
+        assert (a.kind, a.quality, a.source) == (b.kind, b.quality, b.source)
+        assert a.ratio == b.ratio or (math.isnan(a.ratio) and math.isnan(b.ratio))
+    for i, e in enumerate(pieces):
+        assert pieces[e.source].kind == "clean" and e.source <= i
+        assert e.kind != "clean" or (e.source == i and e.ratio == 1.0)
+    assert sum(e.kind == "clean" for e in pieces) == 5
+    with pytest.raises(ValueError, match="chunk"):
+        build_form_examples(model, 1, 1, 0, 3, "train", chunk=0)
+
+
+def test_fit_calibration_by_hand():
+    from silverscore.train.form import fit_calibration
+
+    a, b = math.exp(-0.1), math.exp(-0.05)
+    factor = [0.9, 0.95, 1.0, 0.9 * a, 0.95 * a, 0.9 * b, 1.0 * b]
+    sources = [0, 1, 2, 0, 1, 0, 2]
+    kinds = ["clean"] * 3 + ["noise"] * 2 + ["substitution"] * 2
+    targets = [1.0] * 3 + [math.exp(-0.2)] * 2 + [1.0] * 2
+    reference, exponent = fit_calibration(factor, sources, kinds, targets)
+    # median clean 0.95; kind means: noise (-0.1, -0.2), substitution (-0.05, 0), two outputs each:
+    # exponent = 2 (0.1 × 0.2) / (2 × 0.1² + 2 × 0.05²) = 0.04 / 0.025
+    assert reference == pytest.approx(0.95) and exponent == pytest.approx(1.6)
+    # a head that already grades as asked keeps exponent 1; the exponent is bounded
+    assert fit_calibration(factor, sources, kinds, [1.0] * 3 + [a] * 2 + [b] * 2)[1] == pytest.approx(1.0)
+    assert fit_calibration(factor, sources, kinds, [1.0] * 3 + [1e-6] * 2 + [1.0] * 2)[1] == 4.0
+    assert fit_calibration([0.9, 0.9], [0, 0], ["clean", "noise"], [1.0, 0.5])[1] == 1.0  # nothing to fit
+    with pytest.raises(ValueError, match="clean"):
+        fit_calibration([0.9], [0], ["noise"], [0.5])
+
+
+def test_calibrated_factor_enters_scores_checkpoint_and_hash(tmp_path):
+    from silverscore.models.checkpoints import file_sha256
+
+    model = _model()
+    seqs = _seqs(3)
+    plain_path = save_own(model, tmp_path / "plain.safetensors")
+    raw = model.form_factors(seqs)
+    with pytest.raises(ValueError, match="reference"):
+        model.calibrate_form_head(1.5, 2.0)
+    model.calibrate_form_head(0.8, 2.0)
+    assert model.config()["form_head"]["calibrated"] is True
+    expected = torch.clamp(raw / 0.8, max=1.0) ** 2.0
+    torch.testing.assert_close(model.form_factors(seqs), expected, rtol=1e-6, atol=1e-7)
+    texts = ["rain", "sun wind", "snow cold warm"]
+    with_form = Scorer(model, progress=False).score(seqs, texts).scores
+    without = Scorer(model, progress=False, form=False).score(seqs, texts).scores
+    np.testing.assert_allclose(with_form, without * expected.numpy(), rtol=1e-5)
+    path = save_own(model, tmp_path / "calibrated.safetensors")
+    loaded = load_own(path).eval()
+    assert loaded.form_head.config.calibrated and loaded.form_head.calibration.tolist() == pytest.approx([0.8, 2.0])
+    np.testing.assert_array_equal(loaded.form_factors(seqs).numpy(), model.form_factors(seqs).numpy())
+    assert file_sha256(path) != file_sha256(plain_path)  # the signature's hash tells them apart
+    assert not load_own(plain_path).form_head.config.calibrated
+
+
+def test_form_training_can_calibrate_the_factor_on_the_dev_outputs(monkeypatch):
+    from silverscore.train import form as form_mod
+
+    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False):
+        out = []
+        for seq in _seqs():
+            frozen = PoseSequence(np.repeat(seq.data[:1], len(seq.data), 0), seq.confidence, 25.0, list(NAMES))
+            source = len(out)
+            for video, kind, target in ((seq, "clean", 1.0), (frozen, "frozen", 0.2)):
+                feats = model.prepare_video(video)
+                out.append(FormExample(feats.astype(np.float16), model.window_states([feats])[0], kind, target, 1.0,
+                                       source=source))
+        return out
+
+    monkeypatch.setattr(form_mod, "build_form_examples", toy_examples)
+    settings = FormSettings(sentences=1, val_sentences=1, steps=20, batch_size=4, lr=3e-3, head=HEAD,
+                            exchange_rate=1.0, calibrate=True)
+    model = _model(head=False)
+    validation = form_mod.train_form_head(model, settings, seed=5, progress=False)
+    calibration = validation["calibration"]
+    assert model.form_head.config.calibrated and model.config()["form_head"]["calibrated"]
+    assert model.form_head.calibration.tolist() == pytest.approx([calibration["reference"], calibration["exponent"]],
+                                                                 rel=1e-5)
+    examples = toy_examples(model, 1, 1, 0, 0, "dev")
+    form_mod.assign_targets(examples, 1.0)
+    with torch.no_grad():
+        raw = torch.sigmoid(torch.cat([model.form_logits([e.features.astype(np.float32)], [e.states])
+                                       for e in examples])).numpy()
+    reference, exponent = form_mod.fit_calibration(raw, [e.source for e in examples], [e.kind for e in examples],
+                                                   [e.target for e in examples])
+    assert (reference, exponent) == pytest.approx((calibration["reference"], calibration["exponent"]), rel=1e-5)
+    assert "relative_mae_calibrated" in validation

@@ -4,8 +4,9 @@ Why a separate head: the similarity of the two towers measures *meaning* (which 
 roles, negation), and training the towers also to grade rendering defects and sign order costs
 them meaning (docs/training.md, runs H–U, Q1, R1, R2: every gain in ranking systems was paid in
 minimal pairs, role swaps or numbers). The form head reads the same windows through a path of its
-own and outputs one factor ``F ∈ (0, 1)`` per video; the score of a model with a form head is its
-similarity score times ``F`` (:class:`silverscore.api.Scorer`). It is trained after the towers,
+own and outputs one factor ``F ∈ (0, 1]`` per video (``σ(logit)``, calibrated after training
+where the checkpoint says so: :meth:`FormHead.factor`); the score of a model with a form head is
+its similarity score times ``F`` (:class:`silverscore.api.Scorer`). It is trained after the towers,
 which it leaves untouched (:mod:`silverscore.train.form`), on outputs with known defects —
 keypoint noise, uneven speed, frozen frames, scrambled sign order (and, if asked, meaning errors
 that can show in the signing alone, such as inserted signs) — against clean signing and outputs
@@ -44,6 +45,9 @@ class FormHeadConfig:
     # also read frame-to-frame changes of velocity: keypoint noise and uneven speed show in them
     # far above smooth signing (off in heads trained before session 12)
     accelerations: bool = False
+    # the factor is calibrated after training (FormHead.calibrate): the checkpoint then holds a
+    # ``calibration`` tensor [reference, exponent] (heads trained before session 15: no)
+    calibrated: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +71,37 @@ class FormHead(nn.Module):
         self.out = nn.Linear(c.width, 1)
         with torch.no_grad():  # start near F = 0.95: a fresh head leaves scores almost as they were
             self.out.bias.fill_(3.0)
+        if c.calibrated:
+            self.register_buffer("calibration", torch.tensor([1.0, 1.0]))
+
+    def calibrate(self, reference: float, exponent: float) -> None:
+        """Set the map from ``σ(logit)`` to the factor a score uses (:meth:`factor`); kept in the
+        checkpoint as a tensor, so it is part of the weights file and of the signature's hash."""
+        if not (0.0 < reference <= 1.0 and exponent > 0.0):
+            raise ValueError(f"calibration needs 0 < reference <= 1 and exponent > 0, not {reference}, {exponent}")
+        values = torch.tensor([float(reference), float(exponent)])
+        if self.config.calibrated:
+            self.calibration.copy_(values)
+        else:
+            self.register_buffer("calibration", values)
+            self.config.calibrated = True
+
+    def factor(self, logits: torch.Tensor) -> torch.Tensor:
+        """The factor ``F`` a score is multiplied by: ``σ(logit)``, or for a calibrated head
+        ``min(1, (σ(logit) / reference) ^ exponent)``.
+
+        Why a calibration: trained with cross-entropy on soft targets, the head hedges. Clean
+        signing that looks like the many outputs with small defects gets ``σ ≈ 0.95`` rather than
+        1, and each defect kind falls, relative to its own clean rendering, by about 60 % of its
+        target in log terms. A score sees exactly that relative fall. ``reference`` (the median
+        ``σ`` of clean dev signing) and ``exponent`` (fitted so that each kind's mean log relative
+        factor meets its mean log target on the dev split, :func:`silverscore.train.form.fit_calibration`)
+        undo the shrinkage on average and leave the head's ordering of videos as it was."""
+        factor = torch.sigmoid(logits)
+        if not self.config.calibrated:
+            return factor
+        reference, exponent = self.calibration[0], self.calibration[1]
+        return torch.clamp(factor / reference, max=1.0) ** exponent
 
     def _first_layer(self, features: torch.Tensor, lengths, frame_valid: torch.Tensor) -> torch.Tensor:
         """The frame MLP's first linear layer on [features, frame-to-frame step, change of step].

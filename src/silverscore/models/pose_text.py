@@ -212,6 +212,13 @@ class PoseTextModel(nn.Module):
         self._config["form_head"] = config.to_dict()
         self.form_head = FormHead(config)
 
+    def calibrate_form_head(self, reference: float, exponent: float) -> None:
+        """Calibrate the form head's factor (:meth:`FormHead.calibrate`); recorded in the config."""
+        if self.form_head is None:
+            raise ValueError("this model has no form head")
+        self.form_head.calibrate(reference, exponent)
+        self._config["form_head"] = self.form_head.config.to_dict()
+
     def window_states(self, features: Sequence[np.ndarray]) -> list[torch.Tensor]:
         """Each video's encoder hidden states [W, width], one item per forward pass, no gradient."""
         with torch.no_grad():
@@ -223,7 +230,7 @@ class PoseTextModel(nn.Module):
         (eval mode; the same values as the two calls)."""
         features = [self.prepare_video(item) for item in items]
         emb, valid, states = self._encode_one_by_one(features)
-        factors = [torch.sigmoid(self.form_logits([f], [s])[0]) for f, s in zip(features, states)]
+        factors = [self.form_head.factor(self.form_logits([f], [s])[0]) for f, s in zip(features, states)]
         return emb, valid, torch.stack(factors)
 
     def form_logits(self, features: Sequence[np.ndarray], states: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
@@ -244,12 +251,12 @@ class PoseTextModel(nn.Module):
 
     @torch.no_grad()
     def form_factors(self, items: Sequence[Any]) -> torch.Tensor:
-        """``F ∈ (0, 1)`` per hypothesis, one item per forward pass (as :meth:`encode_prepared`:
+        """``F ∈ (0, 1]`` per hypothesis, one item per forward pass (as :meth:`encode_prepared`:
         a factor must not depend on the batch)."""
         out = []
         for item in items:
             features = [self.prepare_video(item)]
-            out.append(torch.sigmoid(self.form_logits(features)[0]))
+            out.append(self.form_head.factor(self.form_logits(features)[0]))
         return torch.stack(out) if out else torch.zeros(0)
 
     # ---- text side ----

@@ -23,6 +23,8 @@ Target of the head's factor ``F`` for each video:
 
 Loss: binary cross-entropy of ``σ(logit)`` against those soft targets; AdamW, warm-up + cosine.
 Deterministic for a seed: the batch order and dropout masks are functions of ``(seed, step)``.
+With ``calibrate``, two numbers fitted on the dev outputs afterwards map ``σ(logit)`` to the
+factor a score uses (:func:`fit_calibration`, :meth:`FormHead.factor`).
 """
 from __future__ import annotations
 
@@ -63,6 +65,9 @@ class FormSettings:
     # meaning-error kinds graded like form defects (their evidence may be in the video alone:
     # inserted random signs break the grammar); the exchange rate is then fitted on the others
     also_graded: list = field(default_factory=list)
+    # after training, calibrate the factor on the dev outputs (fit_calibration; FormHead.factor):
+    # undoes the head's hedging towards mild factors (off in recipes before session 15)
+    calibrate: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
@@ -127,17 +132,48 @@ def assign_targets(examples: list[FormExample], rate: float, graded=FORM_KINDS) 
 
 
 def build_form_examples(model, sentences: int, form_variants: int, meaning_variants: int, seed: int, split: str,
-                        progress: bool = False) -> list[FormExample]:
+                        progress: bool = False, chunk: int = 250) -> list[FormExample]:
     """Clean renderings and simulated system outputs of ``sentences`` synthetic items, with their
-    similarity ratios (targets: :func:`assign_targets`)."""
+    similarity ratios (targets: :func:`assign_targets`).
+
+    The items are rendered, scored and dropped ``chunk`` sentences at a time: what the head
+    trains on (features and window states) is kept, the poses are not. Why: the default recipe's
+    24,000 videos held as poses next to their features took 10 GB at once; a score does not
+    depend on what else is scored with it, so the examples are the same."""
+    from tqdm.auto import tqdm
+
     from ..api import Scorer
     from ..synth.corpus import generate_corpus
+
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, not {chunk}")
+    items = generate_corpus(sentences, seed, split, render_pose=False)
+    scorer = Scorer(model, scale=1.0, form=False, progress=False)
+    was_training = model.training
+    out: list[FormExample] = []
+    bar = tqdm(total=len(items), desc=f"form data ({split})", unit="sentence", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    for start in range(0, len(items), chunk):
+        out.extend(_form_examples_of(model, scorer, items[start:start + chunk], form_variants, meaning_variants,
+                                     start, offset=len(out)))
+        bar.update(len(items[start:start + chunk]))
+    bar.close()
+    model.train(was_training)
+    return out
+
+
+def _form_examples_of(model, scorer, items, form_variants: int, meaning_variants: int, first_index: int,
+                      offset: int) -> list[FormExample]:
+    """:func:`build_form_examples` for one chunk of (unrendered) items; ``first_index`` is the
+    first item's index in the corpus (it picks the kinds of its outputs), ``offset`` the number of
+    examples before this chunk (``source`` indexes the whole list)."""
+    from ..synth.corpus import render_item
     from .synthetic import _degraded_variants, _pose, keypoint_names
 
     names = keypoint_names()
-    items = generate_corpus(sentences, seed, split)
     videos, texts, kinds, qualities, sources = [], [], [], [], []
-    for index, item in enumerate(items):
+    for index, item in enumerate(items, start=first_index):
+        render_item(item)
         source = len(videos)
         videos.append(_pose(item, names))
         texts.append(item.text)
@@ -153,11 +189,10 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
             kinds.append(kind)
             qualities.append(quality)
             sources.append(source)
-    was_training = model.training
+        item.pose = item.confidence = None  # the outputs above hold their own poses
     # one encoder pass: the scoring run records what the head reads (features, window states)
     with model.recording_windows(np.float16) as record:
-        scores = Scorer(model, scale=1.0, form=False, progress=progress).score(videos, texts).scores
-    model.train(was_training)
+        scores = scorer.score(videos, texts).scores
     if len(record) != len(videos):
         raise RuntimeError(f"recorded {len(record)} encoder passes for {len(videos)} videos")
     out = []
@@ -165,13 +200,46 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
         clean = scores[sources[i]]
         ratio = scores[i] / clean if clean > 0 else float("nan")
         features, states = record[i]
-        out.append(FormExample(features, states, kind, qualities[i], ratio, source=sources[i]))
+        out.append(FormExample(features, states, kind, qualities[i], ratio, source=offset + sources[i]))
     return out
+
+
+def fit_calibration(factor, sources, kinds, targets) -> tuple[float, float]:
+    """``(reference, exponent)`` of a form head's calibration (:meth:`FormHead.factor`) from its
+    uncalibrated factors ``σ(logit)`` on examples with known targets (the dev split).
+
+    ``reference``: the median factor of the clean renderings. ``exponent``: least squares through
+    the origin of each non-clean kind's mean target log, ``mean log t``, on its mean log relative
+    factor, ``mean log(F / F_clean)`` (``F_clean`` the factor of the output's own clean rendering),
+    weighted by the kind's count, in [0.25, 4]. Why kind means and not single outputs: a system's
+    corpus score averages its outputs, so the kind means are what a ranking sees; per output, the
+    head's errors on single videos would drag a regression slope towards 0 (errors in the
+    regressor), which is the very shrinkage to undo."""
+    factor = np.asarray(factor, dtype=np.float64)
+    sources = np.asarray(sources)
+    kinds = np.asarray(kinds)
+    targets = np.asarray(targets, dtype=np.float64)
+    clean = kinds == "clean"
+    if not clean.any():
+        raise ValueError("calibrating the form head needs clean renderings")
+    reference = float(np.median(factor[clean]))
+    relative = np.log(factor / factor[sources])
+    wanted = np.log(np.clip(targets, 1e-6, 1.0))
+    num = den = 0.0
+    for kind in sorted(set(kinds[~clean].tolist())):
+        rows = kinds == kind
+        a, b = relative[rows].mean(), wanted[rows].mean()
+        num += rows.sum() * a * b
+        den += rows.sum() * a * a
+    exponent = num / den if den > 0 else 1.0
+    return reference, float(min(4.0, max(0.25, exponent)))
 
 
 @torch.no_grad()
 def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> dict:
-    """Mean F per kind, the mean absolute error against the targets, and the BCE."""
+    """Mean F per kind, the mean absolute error against the targets, and the BCE, of the head's
+    uncalibrated factor ``σ(logit)`` (what it is trained on); for a calibrated head also the
+    relative error of the factor a score uses (``relative_mae_calibrated``)."""
     was_training = model.training
     model.eval()
     logits = torch.cat([model.form_logits([e.features.astype(np.float32) for e in examples[a:a + batch_size]],
@@ -190,6 +258,10 @@ def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> d
     if paired:
         relative = factor[paired] / factor[[examples[i].source for i in paired]]
         result["relative_mae"] = float((relative - target[paired]).abs().mean())
+        if model.form_head.config.calibrated:
+            used = model.form_head.factor(logits)
+            relative = used[paired] / used[[examples[i].source for i in paired]]
+            result["relative_mae_calibrated"] = float((relative - target[paired]).abs().mean())
     return result
 
 
@@ -258,6 +330,15 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
     bar.close()
     model.eval()
     validation = evaluate_form(model, val_set)
+    if settings.calibrate:
+        with torch.no_grad():
+            factor = torch.sigmoid(torch.cat([
+                model.form_logits([e.features.astype(np.float32)], [e.states]) for e in val_set])).numpy()
+        reference, exponent = fit_calibration(factor, [e.source for e in val_set], [e.kind for e in val_set],
+                                              [e.target for e in val_set])
+        model.calibrate_form_head(reference, exponent)
+        validation = evaluate_form(model, val_set)
+        validation["calibration"] = {"reference": round(reference, 6), "exponent": round(exponent, 6)}
     validation["exchange_rate"] = round(rate, 6)
     validation["seconds"] = round(time.time() - t0, 1)
     validation["data_seconds"] = round(t_data, 1)
@@ -267,4 +348,4 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
 
 
 __all__ = ["FORM_KINDS", "MEANING_KINDS", "FormSettings", "FormExample", "form_target", "exchange_rate",
-           "assign_targets", "build_form_examples", "evaluate_form", "train_form_head"]
+           "assign_targets", "build_form_examples", "evaluate_form", "fit_calibration", "train_form_head"]
