@@ -4,8 +4,8 @@ PYTHON ?= python
 .PHONY: default-model bench-default-model
 
 # Retrain the default model from scratch on CPU (one process, two threads, seeded, deterministic
-# kernels; the towers, then the form head; session 14 on 2 cores: 40 and 45 min in two runs,
-# 26-29 for the towers and 13.5-15.5 for the form head, the shipped weights bit for bit:
+# kernels; the towers, then the form head; session 15 on 2 cores: 34 min, 26 for the towers
+# and 8 for the form head, the shipped weights bit for bit; session 14: 40 and 45 min:
 # docs/training.md) and install it as package data.
 default-model:
 	$(PYTHON) -m silverscore.cli train --config configs/default_model.toml

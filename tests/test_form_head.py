@@ -345,6 +345,8 @@ def test_fit_calibration_by_hand():
     assert fit_calibration([0.9, 0.9], [0, 0], ["clean", "noise"], [1.0, 0.5])[1] == 1.0  # nothing to fit
     with pytest.raises(ValueError, match="clean"):
         fit_calibration([0.9], [0], ["noise"], [0.5])
+    with pytest.raises(ValueError, match="source index"):
+        fit_calibration([0.9, 0.8], [0, -1], ["clean", "noise"], [1.0, 0.5])
 
 
 def test_calibrated_factor_enters_scores_checkpoint_and_hash(tmp_path):

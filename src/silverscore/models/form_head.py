@@ -79,7 +79,8 @@ class FormHead(nn.Module):
         checkpoint as a tensor, so it is part of the weights file and of the signature's hash."""
         if not (0.0 < reference <= 1.0 and exponent > 0.0):
             raise ValueError(f"calibration needs 0 < reference <= 1 and exponent > 0, not {reference}, {exponent}")
-        values = torch.tensor([float(reference), float(exponent)])
+        values = torch.tensor([float(reference), float(exponent)], dtype=self.out.weight.dtype,
+                              device=self.out.weight.device)
         if self.config.calibrated:
             self.calibration.copy_(values)
         else:

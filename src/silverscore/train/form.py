@@ -219,6 +219,8 @@ def fit_calibration(factor, sources, kinds, targets) -> tuple[float, float]:
     sources = np.asarray(sources)
     kinds = np.asarray(kinds)
     targets = np.asarray(targets, dtype=np.float64)
+    if sources.size and (sources.min() < 0 or sources.max() >= factor.size):
+        raise ValueError("calibrating the form head needs each example's clean rendering (source index)")
     clean = kinds == "clean"
     if not clean.any():
         raise ValueError("calibrating the form head needs clean renderings")
