@@ -154,9 +154,9 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
     bar = tqdm(total=len(items), desc=f"form data ({split})", unit="sentence", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
     for start in range(0, len(items), chunk):
-        out.extend(_form_examples_of(model, scorer, items[start:start + chunk], form_variants, meaning_variants,
-                                     start, offset=len(out)))
-        bar.update(len(items[start:start + chunk]))
+        part = items[start:start + chunk]
+        out.extend(_form_examples_of(model, scorer, part, form_variants, meaning_variants, start, offset=len(out)))
+        bar.update(len(part))
     bar.close()
     model.train(was_training)
     return out
@@ -257,13 +257,15 @@ def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> d
         result[f"F_{kind}"] = float(factor[rows].mean())
     # what a score sees: each output's F over its own clean rendering's, against its target
     paired = [i for i, e in enumerate(examples) if e.kind != "clean" and 0 <= e.source < len(examples)]
+    sources = [examples[i].source for i in paired]
+
+    def relative_mae(values: torch.Tensor) -> float:
+        return float((values[paired] / values[sources] - target[paired]).abs().mean())
+
     if paired:
-        relative = factor[paired] / factor[[examples[i].source for i in paired]]
-        result["relative_mae"] = float((relative - target[paired]).abs().mean())
+        result["relative_mae"] = relative_mae(factor)
         if model.form_head.config.calibrated:
-            used = model.form_head.factor(logits)
-            relative = used[paired] / used[[examples[i].source for i in paired]]
-            result["relative_mae_calibrated"] = float((relative - target[paired]).abs().mean())
+            result["relative_mae_calibrated"] = relative_mae(model.form_head.factor(logits))
     return result
 
 
@@ -331,16 +333,19 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
             loss_sum = 0.0
     bar.close()
     model.eval()
-    validation = evaluate_form(model, val_set)
+    calibration = None
     if settings.calibrate:
+        # one video per forward pass, as scoring computes the factor (a batch may differ in the last bits)
         with torch.no_grad():
             factor = torch.sigmoid(torch.cat([
                 model.form_logits([e.features.astype(np.float32)], [e.states]) for e in val_set])).numpy()
         reference, exponent = fit_calibration(factor, [e.source for e in val_set], [e.kind for e in val_set],
                                               [e.target for e in val_set])
         model.calibrate_form_head(reference, exponent)
-        validation = evaluate_form(model, val_set)
-        validation["calibration"] = {"reference": round(reference, 6), "exponent": round(exponent, 6)}
+        calibration = {"reference": round(reference, 6), "exponent": round(exponent, 6)}
+    validation = evaluate_form(model, val_set)
+    if calibration is not None:
+        validation["calibration"] = calibration
     validation["exchange_rate"] = round(rate, 6)
     validation["seconds"] = round(time.time() - t0, 1)
     validation["data_seconds"] = round(t_data, 1)
