@@ -1,6 +1,7 @@
 """Every "Done when" figure of the default model, on the synthetic test split (unseen sentences and signers).
 
-    python benchmarks/bench_default_model.py [--model PATH] [--items 400] [--seed 7] [--no-form] [--json OUT]
+    python benchmarks/bench_default_model.py [--model PATH] [--items 400] [--seed 7 | --seeds 3,5,7,11,13]
+                                             [--no-form] [--json OUT]
 
 Scores go through the public scorer (``silverscore.api.Scorer``) exactly as a user's would; the
 data is generated in-process by ``silverscore.synth`` (test split: meanings and signers never
@@ -17,6 +18,9 @@ seen in training). Printed figures:
 * simulated systems: Kendall τ between true corpus quality and mean SiLVERScore ≥ 0.9;
 * unseen signers: the same test sentences rendered by training signers vs by the unseen test
   signers, correct-vs-random AUC: loss < 0.01.
+
+With ``--seeds`` the figures are measured on each test corpus in turn and a summary says how
+many corpora pass each check, with the figure's min, mean and max over them.
 """
 from __future__ import annotations
 
@@ -38,22 +42,33 @@ def _poses(items):
     return [PoseSequence(it.pose, it.confidence, float(it.fps), names) for it in items]
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled default model)")
-    parser.add_argument("--items", type=int, default=400, help="test sentences")
-    parser.add_argument("--system-items", type=int, default=120, help="reference items per simulated system")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the test corpus (any: the split is fixed)")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--no-form", action="store_true",
-                        help="score without the model's form head (the towers' similarity alone)")
-    parser.add_argument("--json", help="also write the figures here")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+#: Each "Done when" check: (name, where its figure is in the figures, passes?).
+CHECKS = [
+    ("correct_vs_random_auc>=0.995", ("correct_vs_random", "auc"), lambda v: v >= 0.995),
+    ("correct_vs_random_overlap<=5", ("correct_vs_random", "overlap"), lambda v: v <= 5.0),
+    ("negation_auc>=0.90", ("hard_negatives", "negation", "auc"), lambda v: v >= 0.90),
+    ("minimal_pair_auc>=0.85", ("hard_negatives", "minimal_pair", "auc"), lambda v: v >= 0.85),
+    ("role_swap_auc>=0.80", ("hard_negatives", "role_swap", "auc"), lambda v: v >= 0.80),
+    ("paraphrase_overlap>=90", ("paraphrase", "overlap"), lambda v: v >= 90.0),
+    ("prosody_shift<3", ("prosody", "none_minus_high"), lambda v: abs(v) < 3.0),
+    ("systems_tau>=0.9", ("systems", "kendall_tau"), lambda v: v >= 0.9),
+    ("unseen_signer_auc_loss<0.01", ("signers", "auc_loss"), lambda v: v < 0.01),
+]
 
+
+def _figure(figures: dict, path: tuple):
+    """The figure at ``path``, or None where the test set had no such item (e.g. no role swaps)."""
+    for key in path:
+        if not isinstance(figures, dict) or key not in figures:
+            return None
+        figures = figures[key]
+    return figures
+
+
+def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
+    """Every figure on ``n_items`` test sentences of corpus ``seed``, with its checks."""
     from scipy.stats import kendalltau
 
-    from silverscore.api import Scorer
     from silverscore.meta.measures import discrimination_stats, roc_auc, robustness_stats
     from silverscore.meta.pairs import draw_random_pairs
     from silverscore.synth.corpus import generate_corpus, render_item
@@ -62,17 +77,16 @@ def main(argv=None) -> int:
     from silverscore.synth.systems import SYSTEMS, system_output
 
     t0 = time.time()
-    scorer = Scorer(model=args.model, progress=False, form=not args.no_form)
-    figures: dict = {"model": scorer.signature, "items": args.items}
+    figures: dict = {"model": scorer.signature, "seed": seed, "items": n_items}
 
     def score(videos, texts):
         return scorer.score(videos, list(texts)).scores
 
-    items = generate_corpus(args.items, args.seed, "test")
+    items = generate_corpus(n_items, seed, "test")
     videos = _poses(items)
     texts = [it.text for it in items]
     correct = score(videos, texts)
-    pairs = draw_random_pairs(len(items), args.seed)
+    pairs = draw_random_pairs(len(items), seed)
     random = score([videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
     disc = discrimination_stats(correct, random)
     figures["correct_vs_random"] = {"auc": disc["auc"], "overlap": disc["overlap"],
@@ -104,7 +118,7 @@ def main(argv=None) -> int:
     figures["prosody"] = {"mean_by_intensity": by_intensity,
                           "none_minus_high": by_intensity.get("none", np.nan) - by_intensity.get("high", np.nan)}
 
-    system_items = items[: args.system_items]
+    system_items = items[:n_system_items]
     truth, metric = {}, {}
     for name, kind, strength in SYSTEMS:
         outputs, qualities = [], []
@@ -132,39 +146,101 @@ def main(argv=None) -> int:
                           "auc_loss": auc_seen - disc["auc"]}
     figures["seconds"] = round(time.time() - t0, 1)
 
-    checks = {
-        "correct_vs_random_auc>=0.995": disc["auc"] >= 0.995,
-        "correct_vs_random_overlap<=5": disc["overlap"] <= 5.0,
-        "negation_auc>=0.90": hard.get("negation", {}).get("auc", 0) >= 0.90,
-        "minimal_pair_auc>=0.85": hard.get("minimal_pair", {}).get("auc", 0) >= 0.85,
-        "role_swap_auc>=0.80": hard.get("role_swap", {}).get("auc", 0) >= 0.80,
-        "paraphrase_overlap>=90": rob["overlap"] >= 90.0,
-        "prosody_shift<3": abs(figures["prosody"]["none_minus_high"]) < 3.0,
-        "systems_tau>=0.9": tau >= 0.9,
-        "unseen_signer_auc_loss<0.01": figures["signers"]["auc_loss"] < 0.01,
-    }
-    figures["checks"] = checks
+    figures["checks"] = {name: (value is not None and passes(value))
+                         for name, path, passes in CHECKS for value in [_figure(figures, path)]}
+    return figures
 
+
+def print_figures(figures: dict) -> None:
+    disc, rob, pros = figures["correct_vs_random"], figures["paraphrase"], figures["prosody"]
     print(f"model: {figures['model']}")
-    print(f"correct vs random ({len(items)} test items): AUC {disc['auc']:.4f}, overlap {disc['overlap']:.2f} %")
-    for name, h in hard.items():
+    print(f"test corpus seed {figures['seed']}")
+    print(f"correct vs random ({figures['items']} test items): AUC {disc['auc']:.4f}, overlap {disc['overlap']:.2f} %")
+    for name, h in figures["hard_negatives"].items():
         print(f"hard negative {name:<13} vs correct: AUC {h['auc']:.4f} (n={h['n']}, mean drop {h['mean_drop']:.2f})")
-    print(f"paraphrase vs original: overlap {rob['overlap']:.2f} %, normalised AUC {rob['auc']:.4f}, "
-          f"means {rob['original']['mean']:.2f} / {rob['rewritten']['mean']:.2f}")
-    print("prosody mean correct score: " + ", ".join(f"{k} {v:.2f}" for k, v in by_intensity.items())
-          + f"; none - high = {figures['prosody']['none_minus_high']:.2f} points")
-    print(f"simulated systems ({len(names)} systems x {len(system_items)} items): Kendall tau {tau:.4f}")
-    for n in sorted(names, key=lambda n: -truth[n]):
-        print(f"    {n:<22} true {truth[n]:.3f}  silverscore {metric[n]:.2f}")
-    print(f"signers: AUC training signers {auc_seen:.4f}, unseen signers {disc['auc']:.4f}, "
-          f"loss {figures['signers']['auc_loss']:.4f}")
-    print("checks: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in checks.items()))
+    print(f"paraphrase vs original: overlap {rob['overlap']:.2f} %, normalised AUC {rob['auc_normalised']:.4f}, "
+          f"means {rob['mean_original']:.2f} / {rob['mean_paraphrase']:.2f}")
+    print("prosody mean correct score: " + ", ".join(f"{k} {v:.2f}" for k, v in pros["mean_by_intensity"].items())
+          + f"; none - high = {pros['none_minus_high']:.2f} points")
+    systems = figures["systems"]
+    print(f"simulated systems ({len(systems['table'])} systems x {systems['items']} items): "
+          f"Kendall tau {systems['kendall_tau']:.4f}")
+    for n, row in sorted(systems["table"].items(), key=lambda kv: -kv[1]["true_quality"]):
+        print(f"    {n:<22} true {row['true_quality']:.3f}  silverscore {row['silverscore']:.2f}")
+    signers = figures["signers"]
+    print(f"signers: AUC training signers {signers['auc_training_signers']:.4f}, unseen signers "
+          f"{signers['auc_unseen_signers']:.4f}, loss {signers['auc_loss']:.4f}")
+    print("checks: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in figures["checks"].items()))
     print(f"({figures['seconds']} s)")
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per check over several test corpora: how many pass, and the figure's min, mean and max.
+
+    Why: each figure comes from one sample of sentences; the paraphrase overlap (min-max
+    normalised histograms of 50 bins) and τ (17 systems) move by several points between
+    samples, so one seed can pass or fail by chance."""
+    summary = {}
+    for name, path, _ in CHECKS:
+        values = [v for v in (_figure(run, path) for run in runs) if v is not None]
+        summary[name] = {"passed": sum(bool(run["checks"][name]) for run in runs), "runs": len(runs),
+                         "min": min(values) if values else None, "mean": float(np.mean(values)) if values else None,
+                         "max": max(values) if values else None}
+    return summary
+
+
+def print_summary(seeds: list[int], summary: dict) -> None:
+    print(f"over test corpus seeds {', '.join(map(str, seeds))}:")
+    for name, row in summary.items():
+        spread = ("no figure" if row["mean"] is None
+                  else f"min {row['min']:.5g}  mean {row['mean']:.5g}  max {row['max']:.5g}")
+        print(f"    {name:<30} passed {row['passed']}/{row['runs']}   {spread}")
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be integers separated by commas, got {text!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"give one or more distinct seeds, got {text!r}")
+    return seeds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled default model)")
+    parser.add_argument("--items", type=int, default=400, help="test sentences")
+    parser.add_argument("--system-items", type=int, default=120, help="reference items per simulated system")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the test corpus (any: the split is fixed)")
+    parser.add_argument("--seeds", type=_seeds, default=None,
+                        help="several test corpora, e.g. 3,5,7,11,13: every figure per seed, then how many "
+                             "seeds pass each check (overrides --seed)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-form", action="store_true",
+                        help="score without the model's form head (the towers' similarity alone)")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from silverscore.api import Scorer
+
+    scorer = Scorer(model=args.model, progress=False, form=not args.no_form)
+    seeds = args.seeds or [args.seed]
+    runs = []
+    for seed in seeds:
+        runs.append(measure(scorer, args.items, seed, args.system_items))
+        print_figures(runs[-1])
+    output = runs[0]
+    if len(runs) > 1:
+        summary = summarise(runs)
+        print_summary(seeds, summary)
+        output = {"model": scorer.signature, "seeds": seeds, "runs": runs, "summary": summary}
     if args.json:
         from silverscore.io_utils import atomic_write
 
         with atomic_write(args.json) as handle:
-            json.dump(figures, handle, indent=1, default=float)
+            json.dump(output, handle, indent=1, default=float)
     return 0
 
 

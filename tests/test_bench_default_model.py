@@ -1,0 +1,62 @@
+"""The default-model benchmark script: one seed and several seeds measure the same figures.
+
+Small corpora (a dozen test sentences) keep this to seconds; the figures themselves are the
+benchmark's business, here only that the multi-seed summary is built from the per-seed runs and
+that a bad ``--seeds`` is a usage error."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_default_model.py"
+SMALL = ["--items", "12", "--system-items", "4", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_default_model", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _without_timing(figures: dict) -> dict:
+    return {k: v for k, v in figures.items() if k != "seconds"}
+
+
+def test_several_seeds_repeat_each_single_seed_run_and_count_passes(bench, tmp_path, capsys):
+    single = tmp_path / "single.json"
+    multi = tmp_path / "multi.json"
+    assert bench.main(SMALL + ["--seed", "5", "--json", str(single)]) == 0
+    assert bench.main(SMALL + ["--seeds", "3,5", "--json", str(multi)]) == 0
+    out = capsys.readouterr().out
+    one = json.loads(single.read_text())
+    many = json.loads(multi.read_text())
+    assert many["seeds"] == [3, 5]
+    assert [run["seed"] for run in many["runs"]] == [3, 5]
+    # the seed-5 run of the multi-seed call is the single-seed call, figure for figure
+    assert _without_timing(many["runs"][1]) == _without_timing(one)
+    assert many["runs"][0]["correct_vs_random"] != one["correct_vs_random"]  # another corpus
+    summary = many["summary"]
+    # thresholds written out here, not read from the script
+    overlaps = [run["correct_vs_random"]["overlap"] for run in many["runs"]]
+    taus = [run["systems"]["kendall_tau"] for run in many["runs"]]
+    assert summary["correct_vs_random_overlap<=5"]["passed"] == sum(v <= 5.0 for v in overlaps)
+    assert summary["systems_tau>=0.9"]["passed"] == sum(v >= 0.9 for v in taus)
+    assert summary["systems_tau>=0.9"]["min"] == min(taus)
+    assert summary["systems_tau>=0.9"]["max"] == max(taus)
+    assert summary["systems_tau>=0.9"]["mean"] == pytest.approx(sum(taus) / 2)
+    assert all(row["runs"] == 2 for row in summary.values())
+    assert "over test corpus seeds 3, 5:" in out
+    assert out.count("test corpus seed ") == 3  # one block per run: 5, then 3 and 5
+
+
+@pytest.mark.parametrize("seeds", ["", "3,x", "3,3"])
+def test_bad_seed_lists_are_usage_errors(bench, seeds, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bench.main(SMALL + ["--seeds", seeds])
+    assert stop.value.code == 2
+    assert "--seeds" in capsys.readouterr().err
