@@ -146,8 +146,11 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
                           "auc_loss": auc_seen - disc["auc"]}
     figures["seconds"] = round(time.time() - t0, 1)
 
-    figures["checks"] = {name: (value is not None and passes(value))
-                         for name, path, passes in CHECKS for value in [_figure(figures, path)]}
+    checks = {}
+    for name, path, passes in CHECKS:
+        value = _figure(figures, path)
+        checks[name] = value is not None and passes(value)
+    figures["checks"] = checks
     return figures
 
 
