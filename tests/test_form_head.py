@@ -23,12 +23,12 @@ SMALL = {"pose_encoder": {"frame_dim": 16, "width": 32, "layers": 1, "heads": 2,
 HEAD = {"frame_dim": 8, "width": 16, "layers": 1, "heads": 2, "dropout": 0.0}
 
 
-def _model(head: bool = True) -> PoseTextModel:
+def _model(head: bool = True, **head_settings) -> PoseTextModel:
     torch.manual_seed(0)
     model = PoseTextModel(PoseTextModel.default_config(NAMES, **SMALL))
     if head:
         torch.manual_seed(1)
-        model.add_form_head(HEAD)
+        model.add_form_head({**HEAD, **head_settings})
         with torch.no_grad():  # a head whose factors differ visibly from 1 and between videos
             model.form_head.out.bias.fill_(0.0)
             model.form_head.out.weight.mul_(20.0)
@@ -179,6 +179,49 @@ def test_form_head_round_trip(tmp_path):
     assert loaded.config()["form_head"]["width"] == HEAD["width"]
     seqs = _seqs(3)
     np.testing.assert_array_equal(model.form_factors(seqs).numpy(), loaded.form_factors(seqs).numpy())
+
+
+def test_noise_floor_is_the_median_second_difference_of_present_points():
+    from silverscore.models.form_head import noise_floor
+    from silverscore.models.pose_encoder import pad_features
+
+    rng = np.random.default_rng(0)
+    points, frames, middle, sigma = 10, 300, 7, 0.01
+    t = np.arange(frames, dtype=np.float64)[:, None, None]
+    positions = 0.002 * t * rng.normal(size=(1, points, 3))  # straight lines: no second difference
+    positions[..., :2] += rng.normal(0.0, sigma, size=(frames, points, 2))
+    positions[..., 2] += rng.normal(0.0, 5.0, size=(frames, points))  # depth is not read
+    present = np.ones((frames, points))
+    present[:, 3] = 0.0
+    positions[:, 3] = rng.normal(0.0, 100.0, size=(frames, 3))  # an absent point's values are not read
+    clean = np.concatenate([positions.reshape(frames, -1), rng.normal(size=(frames, middle)), present], axis=1)
+    short = clean[:2]  # two frames: no second difference
+    batch, lengths = pad_features([clean.astype(np.float32), short.astype(np.float32)])
+    floor, known = noise_floor(batch, lengths, points)
+    # |N(0, 6 sigma^2)| has median 0.6745 * sqrt(6) * sigma
+    assert floor[0].item() == pytest.approx(0.6745 * math.sqrt(6) * sigma, rel=0.06)
+    assert known.tolist() == [1.0, 0.0]
+    alone, _ = noise_floor(*pad_features([clean.astype(np.float32)]), points)
+    assert alone[0].item() == floor[0].item()  # padding changes nothing
+
+
+def test_form_head_reading_the_noise_floor_is_batch_free_and_round_trips(tmp_path):
+    from silverscore.models.form_head import FormHead, FormHeadConfig
+
+    model = _model(noise_floor=True)
+    assert model.form_head.config.points == len(NAMES)
+    seqs = _seqs()
+    one = Scorer(model, batch_size=1).score(seqs, ["the rain"] * len(seqs)).form
+    many = Scorer(model, batch_size=5).score(seqs, ["the rain"] * len(seqs)).form
+    np.testing.assert_array_equal(one, many)
+    loaded = load_own(save_own(model, tmp_path / "m.safetensors")).eval()
+    assert loaded.config()["form_head"]["noise_floor"] is True
+    np.testing.assert_array_equal(model.form_factors(seqs).numpy(), loaded.form_factors(seqs).numpy())
+    with torch.no_grad():  # the floor's path enters the factor (a shift equal in every channel would not)
+        loaded.form_head.noise_mlp[2].bias.add_(torch.linspace(-3.0, 3.0, HEAD["width"]))
+    assert not np.allclose(model.form_factors(seqs).numpy(), loaded.form_factors(seqs).numpy())
+    with pytest.raises(ValueError, match="number of keypoints"):
+        FormHead(FormHeadConfig(feature_dim=70, hidden_dim=32, window=8, max_windows=8, noise_floor=True))
 
 
 def test_form_head_gets_no_gradient_into_the_towers():

@@ -208,6 +208,8 @@ class PoseTextModel(nn.Module):
         enc = self.pose_encoder.config
         head = {**settings, "feature_dim": self.normalizer.feature_dim, "hidden_dim": enc.width,
                 "window": enc.window, "max_windows": enc.max_windows}
+        if head.get("noise_floor"):
+            head["points"] = self.normalizer.num_points
         config = form_head_config_from(head)
         self._config["form_head"] = config.to_dict()
         self.form_head = FormHead(config)
