@@ -32,6 +32,10 @@ import torch.nn as nn
 
 from .pose_encoder import TransformerBlock
 
+#: Added to the log noise floor (:func:`noise_floor`) before the head's MLP, so that clean
+#: synthetic signing (about 0.014 shoulder widths) reads about 0.
+NOISE_FLOOR_OFFSET = 4.3
+
 
 @dataclass
 class FormHeadConfig:
@@ -163,8 +167,7 @@ class FormHead(nn.Module):
         x = self.window_proj(windows.flatten(2)) + self.hidden_proj(hidden.detach()) + self.positional[: windows.shape[1]]
         if self.config.noise_floor:
             floor, known = noise_floor(features, lengths, self.config.points)
-            # log of the floor, about 0 for clean synthetic signing (0.014 shoulder widths); a video
-            # too short to have one adds nothing
+            # a video too short to have a floor adds nothing
             x = x + (self.noise_mlp((torch.log(floor) + NOISE_FLOOR_OFFSET)[:, None]) * known[:, None])[:, None, :]
         for block in self.blocks:
             x = block(x, valid)
@@ -172,10 +175,6 @@ class FormHead(nn.Module):
         weights = valid.to(x.dtype)[..., None]
         pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return self.out(pooled).squeeze(-1)
-
-
-#: Added to the log noise floor before the head's MLP, so that clean signing reads about 0.
-NOISE_FLOOR_OFFSET = 4.3
 
 
 def noise_floor(features: torch.Tensor, lengths, points: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,4 +209,4 @@ def form_head_config_from(d: dict) -> FormHeadConfig:
     return FormHeadConfig(**{k: v for k, v in d.items() if k in fields})
 
 
-__all__ = ["FormHead", "FormHeadConfig", "form_head_config_from"]
+__all__ = ["FormHead", "FormHeadConfig", "form_head_config_from", "noise_floor"]
