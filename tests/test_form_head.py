@@ -224,6 +224,35 @@ def test_form_head_reading_the_noise_floor_is_batch_free_and_round_trips(tmp_pat
         FormHead(FormHeadConfig(feature_dim=70, hidden_dim=32, window=8, max_windows=8, noise_floor=True))
 
 
+
+def test_noise_floors_computed_once_give_the_logits_the_head_computes_itself():
+    from silverscore.models.form_head import noise_floor
+
+    model = _model(noise_floor=True)
+    features = [model.prepare_video(s).astype(np.float16) for s in _seqs()]  # training keeps float16
+    floors, known = model.form_noise_floors(features, chunk=2)
+    # by hand for one video: the median absolute second difference of its present x, y
+    one = features[2].astype(np.float32)
+    k = len(NAMES)
+    xy = one[:, : 3 * k].reshape(len(one), k, 3)[..., :2]
+    second = np.abs(xy[2:] - 2 * xy[1:-1] + xy[:-2])
+    present = one[:, -k:] > 0
+    both = present[2:] & present[1:-1] & present[:-2]
+    values = np.sort(second[both].ravel())
+    assert floors[2].item() == values[(len(values) - 1) // 2]  # torch's median: the lower middle value
+    assert known.tolist() == [1.0] * len(features)
+    as_float = [f.astype(np.float32) for f in features]
+    with torch.no_grad():
+        for picked in ([0, 3], [4, 1, 2], list(range(5))):
+            inside = model.form_logits([as_float[i] for i in picked])
+            given = model.form_logits([as_float[i] for i in picked], None, (floors[picked], known[picked]))
+            assert torch.equal(inside, given)
+        moved = model.form_logits(as_float[:2], None, (floors[:2] * 4.0, known[:2]))
+    assert not torch.equal(moved, model.form_logits(as_float[:2]).detach())
+    with pytest.raises(ValueError, match="does not read the noise floor"):
+        _model().form_noise_floors(features)
+    assert noise_floor(torch.zeros(1, 2, 4 * k), [2], k)[1].item() == 0.0
+
 def test_form_head_gets_no_gradient_into_the_towers():
     model = _model().train()
     feats = [model.prepare_video(s) for s in _seqs(3)]

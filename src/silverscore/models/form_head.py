@@ -152,10 +152,12 @@ class FormHead(nn.Module):
         return pre
 
     def forward(self, features: torch.Tensor, lengths, index: torch.Tensor, valid: torch.Tensor,
-                hidden: torch.Tensor) -> torch.Tensor:
+                hidden: torch.Tensor, floor: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """``features`` [N, T, F] zero-padded; ``index`` [N, W, window] frame of each window slot
         (−1: none) and ``valid`` [N, W], as the encoder's ``window_index``; ``hidden`` [N, W, H]
-        the encoder's hidden states → logits [N]."""
+        the encoder's hidden states → logits [N]. ``floor``: the videos' :func:`noise_floor`
+        when the caller has it already (training reads each video thousands of times; the floor
+        is a fixed function of its features), else it is computed here."""
         n, t, _ = features.shape
         device = features.device
         frame_valid = torch.arange(t, device=device)[None, :] < torch.as_tensor(list(lengths), device=device)[:, None]
@@ -166,7 +168,7 @@ class FormHead(nn.Module):
         windows = h[torch.arange(n, device=device)[:, None, None], gather]
         x = self.window_proj(windows.flatten(2)) + self.hidden_proj(hidden.detach()) + self.positional[: windows.shape[1]]
         if self.config.noise_floor:
-            floor, known = noise_floor(features, lengths, self.config.points)
+            floor, known = floor if floor is not None else noise_floor(features, lengths, self.config.points)
             # a video too short to have a floor adds nothing
             x = x + (self.noise_mlp((torch.log(floor) + NOISE_FLOOR_OFFSET)[:, None]) * known[:, None])[:, None, :]
         for block in self.blocks:

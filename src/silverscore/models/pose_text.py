@@ -30,7 +30,7 @@ import torch.nn as nn
 
 from ..errors import InputError
 from ..inputs.poses import as_pose_sequence
-from .form_head import FormHead, form_head_config_from
+from .form_head import FormHead, form_head_config_from, noise_floor
 from .pose_encoder import PoseEncoder, PoseLayout, PoseNormalizer, encoder_config_from, pad_features, project_slots
 from .text_encoder import MINILM_PACKAGE, MiniLMBackbone, TextHead, minilm_package_version, pad_states
 
@@ -235,9 +235,11 @@ class PoseTextModel(nn.Module):
         factors = [self.form_head.factor(self.form_logits([f], [s])[0]) for f, s in zip(features, states)]
         return emb, valid, torch.stack(factors)
 
-    def form_logits(self, features: Sequence[np.ndarray], states: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+    def form_logits(self, features: Sequence[np.ndarray], states: Sequence[torch.Tensor] | None = None,
+                    floors: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Form-head logits [N] of prepared videos (one padded batch; ``states`` from
-        :meth:`window_states`, computed here when not given)."""
+        :meth:`window_states`, computed here when not given; ``floors`` from
+        :meth:`form_noise_floors`, computed in the head when not given)."""
         if self.form_head is None:
             raise ValueError("this model has no form head")
         param = next(self.parameters())
@@ -249,7 +251,23 @@ class PoseTextModel(nn.Module):
         for i, s in enumerate(states):
             hidden[i, : s.shape[0]] = s
         return self.form_head(batch.to(param.device, param.dtype), lengths, index.to(param.device),
-                              valid.to(param.device), hidden)
+                              valid.to(param.device), hidden, floors)
+
+    @torch.no_grad()
+    def form_noise_floors(self, features: Sequence[np.ndarray], chunk: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each prepared video's noise floor and whether it has one ([N] each), as the form head
+        computes them in :meth:`form_logits` (same dtype; the floor is a median, a selection, so
+        it does not depend on the batch). For training, which reads each video many times."""
+        if self.form_head is None or not self.form_head.config.noise_floor:
+            raise ValueError("this model's form head does not read the noise floor")
+        param = next(self.parameters())
+        floors, known = [], []
+        for start in range(0, len(features), chunk):
+            batch, lengths = pad_features(features[start:start + chunk])
+            f, k = noise_floor(batch.to(param.device, param.dtype), lengths, self.form_head.config.points)
+            floors.append(f)
+            known.append(k)
+        return torch.cat(floors), torch.cat(known)
 
     @torch.no_grad()
     def form_factors(self, items: Sequence[Any]) -> torch.Tensor:

@@ -306,6 +306,10 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
                                    {"params": no_decay, "weight_decay": 0.0}], lr=settings.lr)
     head.train()
     n = len(train_set)
+    # the noise floor is a fixed function of each video's features: computed once here, not at
+    # each of the thousands of steps that draw the video (the same values, see form_noise_floors)
+    floors = (model.form_noise_floors([e.features for e in train_set])  # float16, padded to float32 by chunk
+              if head.config.noise_floor else None)
     per_epoch = n // settings.batch_size
     bar = tqdm(total=settings.steps, desc="form head", unit="step", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
@@ -315,11 +319,14 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
         epoch, slot = divmod(step, per_epoch)
         if slot == 0:
             order = np.random.default_rng([seed, epoch, 7]).permutation(n)
-        batch = [train_set[i] for i in order[slot * settings.batch_size:(slot + 1) * settings.batch_size]]
+        picked = order[slot * settings.batch_size:(slot + 1) * settings.batch_size]
+        batch = [train_set[i] for i in picked]
         for group in optimizer.param_groups:
             group["lr"] = settings.lr * lr_factor(step, settings)
         torch.manual_seed(seed * 1_000_003 + step)
-        logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch])
+        batch_floors = None if floors is None else (floors[0][picked], floors[1][picked])
+        logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch],
+                                   batch_floors)
         target = torch.tensor([e.target for e in batch], dtype=logits.dtype)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
         optimizer.zero_grad(set_to_none=True)
