@@ -12,6 +12,7 @@ import torch
 from ..errors import InputError
 from .config import RunConfig, load_config
 from .sources import build_examples, build_model_for
+from .kernels import KernelPinError, pin_cpu_kernels
 from .trainer import train
 
 
@@ -48,6 +49,10 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
     if not isinstance(config, RunConfig):
         config = load_config(config)
     out_dir = Path(out) if out else config.out
+    try:  # first, before any PyTorch computation fixes the kernels (see silverscore.train.kernels)
+        pin_cpu_kernels(config.settings.kernels)
+    except KernelPinError as error:
+        raise InputError(config.source, f"[train]: {error}") from None
     if config.settings.threads:
         torch.set_num_threads(config.settings.threads)
     try:

@@ -41,6 +41,7 @@ from ..io_utils import atomic_write
 from ..similarity import combine, matrix_similarity, paired_similarity
 from .data import (Example, all_texts, batch_columns, choose_texts, choose_twins, fidelity_pairs, iterate_steps,
                    meaning_key)
+from .kernels import check_mode, pin_cpu_kernels
 from .loss import calibration_loss, consistency_loss, contrastive_loss, fidelity_loss, gap_loss, mixed_similarity
 
 #: Logit of a column a row does not have (a row's extra columns beyond its own hard texts).
@@ -79,6 +80,12 @@ class TrainSettings:
     checkpoint_every: int = 250
     log_every: int = 50
     threads: int = 0  # 0: leave torch's default
+    # which CPU kernels the run computes with (silverscore.train.kernels): "native" repeats its
+    # weights on the same machine, "avx512"/"avx2" on every machine with that instruction set
+    kernels: str = "native"
+
+    def __post_init__(self):
+        check_mode(self.kernels)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
@@ -363,8 +370,10 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
            out_dir: Path | str, seed: int, resume: bool, progress: bool, run_info: dict | None) -> dict:
     out_dir = Path(out_dir)
     dist = Dist()
+    kernels = pin_cpu_kernels(settings.kernels)  # a no-op when run_training pinned them already
     if settings.threads:
         torch.set_num_threads(settings.threads)
+        kernels["threads"] = settings.threads
     if settings.batch_size % dist.world:
         raise ValueError(f"batch_size {settings.batch_size} is not divisible by {dist.world} processes")
     ckpt_dir = out_dir / "checkpoint"
@@ -507,7 +516,7 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
             last_val = evaluate(model, val_examples, val_features, seed=seed)
         model.annotate(
             training={"seed": seed, "settings": asdict(settings), "train_examples": len(train_examples),
-                      "val_examples": len(val_examples), "processes": dist.world, **(run_info or {})},
+                      "val_examples": len(val_examples), "processes": dist.world, "kernels": kernels, **(run_info or {})},
             validation=last_val,
         )
         save_own(model, out_dir / "model.safetensors")

@@ -1,0 +1,103 @@
+"""``[train] kernels``: pinned CPU kernels give the same weights on a CPU with fewer instructions.
+
+A second machine is emulated in a child process by telling PyTorch, MKL and oneDNN that the CPU
+has no more than AVX2 (their own switches). Each run is a process of its own, because the
+kernels a process computes with are fixed at its first computation.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from silverscore.cli import main
+
+from train_fixtures import write_manifest
+
+#: What an AVX2-only x86-64 machine looks like to the three libraries.
+OLDER_CPU = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _host_capability() -> str:
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+                         env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kernel_data")
+    return write_manifest(folder / "train", 24, 0), write_manifest(folder / "val", 8, 1)
+
+
+def _config(folder: Path, manifests, kernels: str) -> Path:
+    # the default architecture (its MiniLM GELU goes through oneDNN when oneDNN is on), a few steps
+    train, val = manifests
+    path = folder / "config.toml"
+    path.write_text(f'seed = 5\nout = "{folder / "run"}"\n[model]\narchitecture = "pose_minilm"\n'
+                    f'[data.train]\nkind = "jsonl"\nmanifest = "{train}"\n[data.val]\nkind = "jsonl"\nmanifest = "{val}"\n'
+                    f'[train]\nbatch_size = 8\nsteps = 6\nlr = 1e-3\nval_every = 6\ncheckpoint_every = 6\n'
+                    f'log_every = 3\nthreads = 2\nkernels = "{kernels}"\n')
+    return path
+
+
+def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> tuple[bytes, dict]:
+    folder.mkdir()
+    config = _config(folder, manifests, kernels)
+    env = {**{k: v for k, v in os.environ.items() if k not in OLDER_CPU}, **extra_env,
+           "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "silverscore.cli", "train", "--config", str(config), "--no-progress"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = folder / "run"
+    return (run / "model.safetensors").read_bytes(), json.loads((run / "model.json").read_text())["training"]["kernels"]
+
+
+def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
+    if _host_capability() not in ("AVX2", "AVX512"):
+        pytest.skip("needs an x86-64 CPU with AVX2")
+    here, recorded = _train_in_child(tmp_path / "here", manifests, "avx2", {})
+    older, recorded_older = _train_in_child(tmp_path / "older", manifests, "avx2", OLDER_CPU)
+    assert here == older
+    assert recorded == recorded_older
+    assert (recorded["mode"], recorded["aten"], recorded["onednn"], recorded["threads"]) == ("avx2", "AVX2", False, 2)
+    assert recorded["mkl_branch"] == "AVX2"
+
+
+def test_native_kernels_differ_on_an_avx2_only_cpu(tmp_path, manifests):
+    """The control: without pinning, the emulated older CPU changes the weights (so the test above
+    would see a difference if the pinning missed one of the libraries)."""
+    if _host_capability() != "AVX512":
+        pytest.skip("the emulated AVX2 machine only differs from an AVX-512 host")
+    here, recorded = _train_in_child(tmp_path / "here", manifests, "native", {})
+    older, _ = _train_in_child(tmp_path / "older", manifests, "native", OLDER_CPU)
+    assert here != older
+    assert (recorded["mode"], recorded["aten"], recorded["onednn"]) == ("native", "AVX512", True)
+
+
+def test_a_process_that_already_computed_is_refused_not_silently_unpinned():
+    if _host_capability() not in ("AVX2", "AVX512"):
+        pytest.skip("needs an x86-64 CPU with AVX2")
+    code = ("import torch\nx = torch.randn(16, 16); (x @ x).softmax(1)\n"
+            "from silverscore.train.kernels import KernelPinError, pin_cpu_kernels\n"
+            "try:\n    pin_cpu_kernels('avx2')\nexcept KernelPinError as e:\n    print('refused:', e)\n")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("refused: kernels = 'avx2': this process already computes with DEFAULT kernels")
+
+
+def test_unknown_kernels_setting_is_a_config_error(tmp_path, manifests, capsys):
+    config = _config(tmp_path, manifests, "avx3")
+    assert main(["train", "--config", str(config), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(config) in err[0] and "kernels = 'avx3': use one of native, avx2, avx512" in err[0]
+    assert not (tmp_path / "run").exists()
+    assert torch.backends.mkldnn.enabled  # nothing was pinned in this process
