@@ -62,6 +62,25 @@ def test_missing_points_are_zeroed_and_flagged():
     assert np.abs(feats).max() < 100
 
 
+
+def test_layout_helpers_name_the_position_and_presence_columns():
+    from silverscore.models.pose_encoder import position_columns, presence_columns
+
+    layout = PoseLayout.from_names(NAMES)
+    norm = PoseNormalizer(layout, fps=25.0)
+    seq = _seq()
+    seq.confidence[5, 2] = 0.0
+    feats = norm(seq)
+    k = len(NAMES)
+    positions = feats[:, position_columns(k)].reshape(len(feats), k, 3)
+    # shoulder-centred, in shoulder widths: the two shoulders (points 1 and 2) sit half a width either side
+    left, right = positions[0, 1], positions[0, 2]
+    assert np.linalg.norm((left - right)[:2]) == pytest.approx(1.0, abs=0.05)
+    np.testing.assert_allclose(positions[0, 1] + positions[0, 2], 0.0, atol=0.05)
+    flags = feats[:, presence_columns(k)]
+    assert flags.shape == (len(feats), k) and flags[5, 2] == 0.0 and flags[4, 2] == 1.0
+    assert positions[5, 2].tolist() == [0.0, 0.0, 0.0]
+
 def test_resampling_to_model_fps_and_named_selection():
     layout = PoseLayout.from_names(NAMES)
     norm = PoseNormalizer(layout, fps=12.5)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .pose_encoder import TransformerBlock
+from .pose_encoder import TransformerBlock, position_columns, presence_columns
 
 #: Added to the log noise floor (:func:`noise_floor`) before the head's MLP, so that clean
 #: synthetic signing (about 0.014 shoulder widths) reads about 0.
@@ -188,8 +188,8 @@ def noise_floor(features: torch.Tensor, lengths, points: int) -> tuple[torch.Ten
     Why a median: keypoint noise adds the same small jitter to every frame, while signing moves a
     few points fast at a time. The median over thousands of differences sits on the noise floor
     (0.009-0.020 for clean synthetic signing, 0.017-0.029 with 1.5 px of noise, 0.029-0.045 with
-    3 px), where a mean is swamped by the moving hands. Layout of the features: positions (K×3)
-    first, presence flags (K) last (:class:`silverscore.models.pose_encoder.PoseNormalizer`)."""
+    3 px), where a mean is swamped by the moving hands. The features' layout comes from
+    :func:`~silverscore.models.pose_encoder.position_columns` and ``presence_columns``."""
     n, t, _ = features.shape
     if t < 3:
         return features.new_ones(n), features.new_zeros(n)
@@ -197,8 +197,8 @@ def noise_floor(features: torch.Tensor, lengths, points: int) -> tuple[torch.Ten
     # nanmedian skips (the median is a selection, so this is the same value as one video alone)
     frame_counts = torch.as_tensor(list(lengths), device=features.device)
     in_video = torch.arange(t, device=features.device)[None, :] < frame_counts[:, None]
-    positions = features[..., : 3 * points].reshape(n, t, points, 3)[..., :2]
-    present = (features[..., -points:] > 0) & in_video[..., None]
+    positions = features[..., position_columns(points)].reshape(n, t, points, 3)[..., :2]
+    present = (features[..., presence_columns(points)] > 0) & in_video[..., None]
     both = present[:, 2:] & present[:, 1:-1] & present[:, :-2]
     steps = (positions[:, 2:] - 2 * positions[:, 1:-1] + positions[:, :-2]).abs()
     floor = steps.masked_fill(~both[..., None], float("nan")).reshape(n, -1).nanmedian(dim=1).values

@@ -79,11 +79,22 @@ class PoseLayout:
         return cls(list(d["names"]), tuple(d["shoulders"]), [list(h) for h in d.get("hands", [])])
 
 
+def position_columns(points: int) -> slice:
+    """Columns of the normalised x, y, z of the ``points`` keypoints (point-major) in a frame's
+    features; readers of the layout (the form head's noise floor) take it from here."""
+    return slice(0, 3 * points)
+
+
+def presence_columns(points: int) -> slice:
+    """Columns of the keypoints' presence flags (1: confident, 0: absent), the last ``points``."""
+    return slice(-points, None)
+
+
 class PoseNormalizer:
     """Raw :class:`PoseSequence` → per-frame feature matrix ``[T', F]`` (float32), no learning.
 
-    Feature layout per frame: positions (K×3), velocities (K×3), hand-local positions
-    (Σ hand points × 3), confidence flags (K).
+    Feature layout per frame: positions (K×3, :func:`position_columns`), velocities (K×3),
+    hand-local positions (Σ hand points × 3), presence flags (K, :func:`presence_columns`).
     """
 
     def __init__(self, layout: PoseLayout, fps: float = 25.0, min_confidence: float = 0.1):
@@ -152,6 +163,7 @@ class PoseNormalizer:
             hand_scale = float(np.median(spread)) if spread.size else 1.0
             hand_scale = hand_scale if hand_scale > 1e-6 else 1.0
             hand_feats.append(np.where(ok[..., None], rel / hand_scale, 0.0).reshape(len(data), -1))
+        # in the order position_columns / presence_columns name
         feats = [pos.reshape(len(data), -1), vel.reshape(len(data), -1) * 5.0, *hand_feats, present.astype(np.float32)]
         return np.concatenate(feats, axis=1).astype(np.float32)
 
@@ -302,5 +314,5 @@ def encoder_config_from(d: dict) -> PoseEncoderConfig:
 
 __all__ = [
     "PoseLayout", "PoseNormalizer", "PoseEncoder", "PoseEncoderConfig", "window_starts", "pad_features", "project_slots",
-    "encoder_config_from",
+    "encoder_config_from", "position_columns", "presence_columns",
 ]
