@@ -44,6 +44,30 @@ def test_caller_padding_is_not_signing(loaded):
     assert a == pytest.approx(b, abs=1e-6)
 
 
+def test_scores_keep_every_bit_with_two_threads_whatever_the_batch(parity_ckpt):
+    """In a fresh process with two threads (this suite runs on one): the same video and reference
+    score exactly the same alone, beside another reference, and as the last of 64 videos."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch\n"
+        "torch.set_num_threads(2)\n"
+        "from silverscore.api import Scorer\n"
+        f"s = Scorer({str(parity_ckpt)!r}, progress=False)\n"
+        "short = np.random.default_rng(3).standard_normal((10, 1024)).astype(np.float32)\n"
+        "a = s.score([short], ['hello there']).scores[0]\n"
+        "b = s.score([short, short], ['x', 'hello there']).scores[1]\n"
+        "c = s.score([short] * 64, ['hello there'] * 64).scores[-1]\n"
+        "print(repr(float(a)), repr(float(b)), repr(float(c)))\n")
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    a, b, c = out.stdout.split()
+    assert a == b == c
+
+
 def test_matrix_diagonal_equals_paired(loaded, batch):
     feats, texts = batch
     s = Scorer(loaded, batch_size=16)

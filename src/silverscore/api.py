@@ -6,10 +6,12 @@ A :class:`Scorer` holds one loaded model and the metric settings. Scoring is *pa
 against every reference. Hypotheses are encoded in batches of ``batch_size``; each distinct
 reference text is encoded once. Per-item results never depend on batch size, order or padding:
 every item is sampled/padded to the model's fixed length on its own and masks keep padding out
-of attention and averages.
+of attention and averages. That holds to the last bit with several threads too because importing
+this module asks MKL for strict reproducibility (``MKL_CBWR=AUTO,STRICT``, below).
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,16 @@ from .similarity import DEFAULT_MIX, DEFAULT_SCALE, DEFAULT_TAU, combine, matrix
 from .stats import retrieval_metrics, summarize
 
 Hypothesis = Any  # a path to a feature/pose file, or an array-like the model accepts
+
+# MKL's matrix products, with more than one thread, round a row differently depending on how many
+# rows share the product: with two threads an official-checkpoint score moved by 7e-6 when another
+# reference or 63 more videos joined its batch. Strict conditional numerical reproducibility keeps
+# each row's bits whatever the batch (then 0.0), at no measured cost (benchmarks/bench_score.py:
+# 19.4 and 19.8 items/s). MKL reads the variable at its first product, so this takes effect when
+# silverscore is imported before a process computes anything (the command line always is); a
+# value the user set is kept. Training is not changed by it: `silverscore train` computes before
+# it imports this module, and `[train] kernels` sets MKL's branch itself.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 
 def _chunks(n: int, size: int):
