@@ -4,9 +4,9 @@ PYTHON ?= python
 .PHONY: default-model bench-default-model
 
 # Retrain the default model from scratch on CPU (one process, two threads, seeded, deterministic
-# kernels; the towers, then the form head; session 17 on 2 cores: 43 min, 26 for the towers
-# and 17 for the form head, the shipped weights bit for bit; session 16's head without the
-# noise floor: 40 min: docs/training.md) and install it as package data.
+# kernels, CPU code pinned to AVX-512; the towers, then the form head; session 18 on 2 cores:
+# 38 min, 22 for the towers and 16 for the form head; session 17: 43 min: docs/training.md)
+# and install it as package data.
 default-model:
 	$(PYTHON) -m silverscore.cli train --config configs/default_model.toml
 	cp runs/default_model/model.safetensors src/silverscore/data/default.safetensors
