@@ -36,7 +36,7 @@ KERNEL_MODES = ("native", "avx2", "avx512")
 
 #: MKL's branch codes for ``mkl_serv_cbwr_set``/``_get`` (mkl_service.h: MKL_CBWR_AVX2, MKL_CBWR_AVX512).
 _MKL_BRANCH = {"avx2": 10, "avx512": 12}
-_MKL_BRANCH_NAMES = {1: "off", 10: "AVX2", 12: "AVX512"}
+_MKL_BRANCH_NAMES = {1: "off", 2: "auto", 10: "AVX2", 12: "AVX512"}
 _MKL_GET_BRANCH = 1  # MKL_CBWR_BRANCH: ask for the branch part of the setting
 _MKL_UNSUPPORTED_BRANCH = -3
 _ATEN_NAME = {"avx2": "AVX2", "avx512": "AVX512"}
