@@ -16,19 +16,13 @@ import pytest
 import torch
 
 from silverscore.cli import main
+from silverscore.train.kernels import cpu_best_capability
 
 from train_fixtures import write_manifest
 
 #: What an AVX2-only x86-64 machine looks like to the three libraries.
 OLDER_CPU = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-
-
-def _host_capability() -> str:
-    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
-    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
-                         env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +55,7 @@ def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> t
 
 
 def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
-    if _host_capability() not in ("AVX2", "AVX512"):
+    if cpu_best_capability() not in ("AVX2", "AVX512"):
         pytest.skip("needs an x86-64 CPU with AVX2")
     here, recorded = _train_in_child(tmp_path / "here", manifests, "avx2", {})
     older, recorded_older = _train_in_child(tmp_path / "older", manifests, "avx2", OLDER_CPU)
@@ -74,7 +68,7 @@ def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifes
 def test_native_kernels_differ_on_an_avx2_only_cpu(tmp_path, manifests):
     """The control: without pinning, the emulated older CPU changes the weights (so the test above
     would see a difference if the pinning missed one of the libraries)."""
-    if _host_capability() != "AVX512":
+    if cpu_best_capability() != "AVX512":
         pytest.skip("the emulated AVX2 machine only differs from an AVX-512 host")
     here, recorded = _train_in_child(tmp_path / "here", manifests, "native", {})
     older, _ = _train_in_child(tmp_path / "older", manifests, "native", OLDER_CPU)
@@ -83,7 +77,7 @@ def test_native_kernels_differ_on_an_avx2_only_cpu(tmp_path, manifests):
 
 
 def test_a_process_that_already_computed_is_refused_not_silently_unpinned():
-    if _host_capability() not in ("AVX2", "AVX512"):
+    if cpu_best_capability() not in ("AVX2", "AVX512"):
         pytest.skip("needs an x86-64 CPU with AVX2")
     code = ("import torch\nx = torch.randn(16, 16); (x @ x).softmax(1)\n"
             "from silverscore.train.kernels import KernelPinError, pin_cpu_kernels\n"

@@ -127,14 +127,15 @@ def _capability_already_fixed(wanted: str) -> bool:
     """Whether PyTorch's capability differs because it was fixed earlier (not because the CPU lacks
     ``wanted``): the CPU's best capability, read in a clean child environment, reaches ``wanted``."""
     order = ["DEFAULT", "AVX2", "AVX512"]
-    best = _cpu_best_capability()
+    best = cpu_best_capability()
     if best not in order or wanted not in order:
         return False
     return order.index(best) >= order.index(wanted)
 
 
-def _cpu_best_capability() -> str:
-    """PyTorch's choice on this CPU with no override, from a child process (ours may be fixed)."""
+def cpu_best_capability() -> str:
+    """PyTorch's choice on this CPU with no override (``AVX512``, ``AVX2``, ``DEFAULT``, …), from a
+    child process: this process's choice may already be fixed."""
     import subprocess
     import sys
 

@@ -370,10 +370,9 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
            out_dir: Path | str, seed: int, resume: bool, progress: bool, run_info: dict | None) -> dict:
     out_dir = Path(out_dir)
     dist = Dist()
-    kernels = pin_cpu_kernels(settings.kernels)  # a no-op when run_training pinned them already
     if settings.threads:
         torch.set_num_threads(settings.threads)
-        kernels["threads"] = settings.threads
+    kernels = pin_cpu_kernels(settings.kernels)  # a no-op when run_training pinned them already
     if settings.batch_size % dist.world:
         raise ValueError(f"batch_size {settings.batch_size} is not divisible by {dist.world} processes")
     ckpt_dir = out_dir / "checkpoint"
