@@ -153,3 +153,29 @@ def test_benchmark_difficulty_targets():
     words = np.array([len(re.findall(r"\w+", i.text)) for i in rendered], dtype=float)
     auc, _ = length_baseline_auc(frames, words)
     assert auc <= 0.75
+
+
+def test_hard_negative_renderings_reword_the_same_negative(test_items):
+    import random
+
+    from silverscore.synth.grammar import render_english
+    from silverscore.synth.negatives import hard_negative_renderings
+
+    reworded, found, total = 0, 0, 0
+    for item in test_items[:15]:
+        texts = hard_negative_texts(item)
+        negatives = hard_negatives(item, render_pose=False)
+        wordings = hard_negative_renderings(item, 3)
+        assert wordings == hard_negative_renderings(item, 3)  # deterministic per item
+        assert set(wordings) == set(texts)
+        for name, options in wordings.items():
+            assert options[0] == texts[name] and len(set(options)) == len(options) <= 3
+            # the wordings are English renderings of the negative's own meaning frame (sampled: a
+            # frame can have hundreds), never of the reference's
+            reachable = {render_english(negatives[name].frame, random.Random(k)) for k in range(400)}
+            found, total = found + len(set(options) & reachable), total + len(options)
+            assert not set(options) & ({item.text, *item.paraphrases} | {
+                render_english(item.frame, random.Random(k)) for k in range(100)})
+            reworded += len(options) > 1
+    assert reworded >= 10 and found >= 0.8 * total
+    assert all(len(v) == 1 for v in hard_negative_renderings(test_items[0], 1).values())

@@ -94,6 +94,8 @@ BAD_CONFIGS = [
      "unknown key(s) in [data.train] of kind 'synth': degraded_evry"),
     ('[data.train]\nkind = "phoenix"\nroot = "x"\nsentences = 2\n',
      "unknown key(s) in [data.train] of kind 'phoenix': sentences"),
+    ('[data.train]\nkind = "synth"\nsentences = 2\nhard_text_renderings = 0\n',
+     "hard_text_renderings >= 1, got 0, 0"),
     ("[data.train\n", "cannot parse config"),
     ('[data.train]\nkind = "synth"\nsentences = 2\n[train]\nsimilarity_buckets = 0\n',
      "similarity_buckets must be a whole number >= 1, not 0"),

@@ -155,3 +155,55 @@ def test_graded_term_is_wired_into_training_and_needs_them_out_of_infonce(tmp_pa
     weights = {name: (tmp_path / name / "run" / "model.safetensors").read_bytes() for name in ("off", "on", "late")}
     assert weights["on"] != weights["off"]
     assert weights["late"] == weights["off"]
+
+
+def test_more_wordings_per_sentence_and_per_hard_text():
+    import numpy as np
+
+    from silverscore.synth.corpus import generate_corpus
+    from silverscore.train.data import all_texts, choose_texts
+    from silverscore.train.synthetic import synth_examples
+
+    plain = synth_examples(8, seed=2, split="train", rendered_negatives=1)
+    items = {it.id: it for it in generate_corpus(8, 2, "train", render_pose=False)}
+    rich = synth_examples(8, seed=2, split="train", rendered_negatives=1, renderings=8, hard_text_renderings=3)
+    assert [ex.id for ex in plain] == [ex.id for ex in rich]
+    for a, b in zip(plain, rich):
+        assert a.text == b.text and a.hard_texts == b.hard_texts
+        if a.id in items:  # the defaults keep the corpus's wordings
+            assert a.paraphrases == items[a.id].paraphrases and not a.hard_variants
+        else:  # rendered negatives have no paraphrases by default
+            assert a.paraphrases == []
+        # the corpus's wordings come first, more are added up to 8, none repeated
+        assert b.paraphrases[: len(a.paraphrases)] == a.paraphrases
+        assert len(b.texts()) == len(set(b.texts())) <= 8
+        for hard, options in b.hard_variants.items():
+            assert hard in b.hard_texts and options[0] == hard and len(options) <= 3
+    assert sum(len(ex.texts()) for ex in rich) > 1.5 * sum(len(ex.texts()) for ex in plain)
+    assert any(ex.paraphrases for ex in rich if "source" in ex.meta)
+    assert any(len(v) > 1 for ex in rich for v in ex.hard_variants.values())
+    # every wording a step may draw is among the texts whose states are precomputed
+    texts = set(all_texts(rich))
+    assert all(v in texts for ex in rich for vs in ex.hard_variants.values() for v in vs)
+
+    # with variants the hard texts a step draws are wordings of the chosen negatives ...
+    _, extra = choose_texts(rich, np.random.default_rng(5), 0.5, 2)
+    for ex, mine in zip(rich, extra):
+        allowed = {v for vs in ex.hard_variants.values() for v in vs} | set(ex.hard_texts)
+        assert set(mine) <= allowed and len(mine) == min(2, len(ex.hard_texts))
+    drawn = [t for seed in range(30) for per in choose_texts(rich, np.random.default_rng(seed), 0.5, 4)[1] for t in per]
+    assert set(drawn) - {t for ex in rich for t in ex.hard_texts}  # ... and not only the first wordings
+    with pytest.raises(ValueError, match="hard_text_renderings"):
+        synth_examples(2, seed=0, hard_text_renderings=0)
+
+
+def test_wording_keys_of_a_synth_data_section():
+    from silverscore.train.sources import build_examples, unknown_data_keys
+
+    section = {"kind": "synth", "sentences": 3, "seed": 4, "renderings": 6, "hard_text_renderings": 2}
+    assert unknown_data_keys(section) == []
+    examples = build_examples(section)
+    assert max(len(ex.texts()) for ex in examples) == 6
+    assert any(len(v) == 2 for ex in examples for v in ex.hard_variants.values())
+    assert all(len(ex.texts()) <= 4 and not ex.hard_variants
+               for ex in build_examples({"kind": "synth", "sentences": 3, "seed": 4}))

@@ -180,6 +180,23 @@ def hard_negative_texts(item) -> dict[str, str]:
     return out
 
 
+def hard_negative_renderings(item, n: int) -> dict[str, list[str]]:
+    """Up to ``n`` English renderings of each applicable hard negative of ``item`` (the first is
+    the ``text`` of :func:`hard_negative_texts`; the others reword it, e.g. a role swap in the
+    passive), deterministic per item id.
+
+    Why: a learner that only ever sees one wording of each negative can tell it from the
+    reference by its surface (active against passive) instead of by who does what."""
+    from .corpus import derive_seed
+    from .grammar import english_renderings
+    out = {}
+    for name, text in hard_negative_texts(item).items():
+        frame = hard_negative_frames(item.frame, _rng_for(item, name), (name,))[name]
+        more = english_renderings(frame, random.Random(derive_seed("hn-renderings", item.id, name)), n)
+        out[name] = ([text] + [t for t in more if t != text])[:max(1, n)]
+    return out
+
+
 def hard_negatives(item, render_pose: bool = True, sets: tuple[str, ...] = HARD_NEGATIVE_SETS) -> dict:
     """Hard-negative items of ``item`` per applicable set (of ``sets``), rendered with the same
     signer and prosody. Each has ``id`` ``<item id>__<set>``, its own ``text`` and ``glosses``,

@@ -37,6 +37,8 @@ class Example:
     text: str
     paraphrases: list[str] = field(default_factory=list)
     hard_texts: list[str] = field(default_factory=list)
+    #: Other wordings of a hard text (key: the hard text), drawn in its place at each step.
+    hard_variants: dict[str, list[str]] = field(default_factory=dict)
     glosses: tuple[str, ...] | None = None
     group: str | None = None
     signer: str | None = None
@@ -162,7 +164,8 @@ def iterate_steps(examples: Sequence[Example], batch_size: int, seed: int, start
 def choose_texts(examples: Sequence[Example], rng: np.random.Generator, paraphrase_prob: float,
                  hard_per_item: int) -> tuple[list[str], list[list[str]]]:
     """The positive text of each example (a paraphrase with probability ``paraphrase_prob``) and,
-    per example, up to ``hard_per_item`` of its hard-negative texts."""
+    per example, up to ``hard_per_item`` of its hard-negative texts, each in one of its wordings
+    when it has several (``hard_variants``; examples without them draw as before)."""
     chosen, extra = [], []
     for ex in examples:
         options = [p for p in ex.paraphrases if p != ex.text]
@@ -174,8 +177,14 @@ def choose_texts(examples: Sequence[Example], rng: np.random.Generator, paraphra
         if hard_per_item and ex.hard_texts:
             k = min(hard_per_item, len(ex.hard_texts))
             mine = [ex.hard_texts[int(idx)] for idx in rng.choice(len(ex.hard_texts), size=k, replace=False)]
+            if ex.hard_variants:
+                mine = [_one_of(ex.hard_variants.get(t) or [t], rng) for t in mine]
         extra.append(mine)
     return chosen, extra
+
+
+def _one_of(options: Sequence[str], rng: np.random.Generator) -> str:
+    return options[int(rng.integers(len(options)))]
 
 
 def choose_twins(examples: Sequence[Example], chosen: Sequence[str], rng: np.random.Generator) -> list[str | None]:
@@ -192,6 +201,6 @@ def all_texts(examples: Sequence[Example]) -> list[str]:
     """Every text training may ask the text encoder for (to precompute its states once)."""
     out: dict[str, None] = {}
     for ex in examples:
-        for t in ex.texts() + list(ex.hard_texts):
+        for t in ex.texts() + list(ex.hard_texts) + [v for vs in ex.hard_variants.values() for v in vs]:
             out.setdefault(t, None)
     return list(out)

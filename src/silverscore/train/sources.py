@@ -11,7 +11,10 @@ Kinds:
   among ``noise``, ``jitter``, ``frozen``; ``degraded_every = k`` renders them for every k-th
   item only; ``degraded_target = "quality"`` adds the meaning errors ``substitution``,
   ``deletion``, ``insertion``, ``shuffle``, ``direction``, ``negation``, pairs every rendering
-  with the reference text and its true quality, and needs ``degraded_in_contrastive = false``).
+  with the reference text and its true quality, and needs ``degraded_in_contrastive = false``),
+  ``renderings`` (up to N English wordings of every video's sentence, the rendered negatives'
+  included; default: the corpus's 4 for items, 1 for rendered negatives), ``hard_text_renderings``
+  (up to K wordings of each hard-negative text, one drawn per step; default 1).
 * ``jsonl`` — a manifest on disk (e.g. written by ``silverscore synth``): ``manifest``; with
   ``hard_negatives`` (a folder of ``<set>/manifest.jsonl`` files whose rows carry ``source_id``)
   the rendered negatives join their source's group and their texts its hard texts.
@@ -31,7 +34,7 @@ from .data import Example
 #: The keys a ``[data.*]`` section may hold, by kind (``kind`` and ``limit`` for every kind).
 SYNTH_KEYS = frozenset({"sentences", "seed", "split", "signers", "rendered_negatives", "hard_texts",
                         "shuffle_negatives", "degraded_variants", "degraded_kinds", "degraded_every",
-                        "degraded_target"})
+                        "degraded_target", "renderings", "hard_text_renderings"})
 CORPUS_KEYS = frozenset({"root", "split", "media", "media_kind", "manifest", "skip_missing", "hard_negatives"})
 
 
@@ -83,6 +86,8 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             degraded_kinds=tuple(section["degraded_kinds"]) if "degraded_kinds" in section else None,
             degraded_every=int(section.get("degraded_every", 1)),
             degraded_target=str(section.get("degraded_target", "fidelity")),
+            renderings=int(section.get("renderings", 0)),
+            hard_text_renderings=int(section.get("hard_text_renderings", 1)),
         )
     else:
         from ..datasets import load_dataset

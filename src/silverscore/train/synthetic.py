@@ -8,6 +8,8 @@ name and reads real ``.pose`` files with the same points.
 """
 from __future__ import annotations
 
+import random
+
 from ..inputs.poses import PoseSequence
 from .data import Example
 
@@ -29,6 +31,25 @@ def _hard_negative_api():
     except ImportError:  # an older synth package without hard negatives
         return None, None
     return hard_negative_texts, hard_negatives
+
+
+def _wordings(item, n: int) -> list[str]:
+    """The paraphrases of an item with ``n`` wordings in all (text included): the corpus's first,
+    then more renderings of its meaning, drawn deterministically from its id (``n = 0``: the
+    corpus's paraphrases as they are)."""
+    if n == 0:
+        return list(item.paraphrases)
+    have = [item.text] + [p for p in item.paraphrases if p != item.text]
+    from ..synth.corpus import derive_seed
+    from ..synth.grammar import english_renderings
+
+    rng = random.Random(derive_seed("train-renderings", item.id))
+    for text in english_renderings(item.frame, rng, 3 * n):
+        if len(have) >= n:
+            break
+        if text not in have:
+            have.append(text)
+    return have[1:n]
 
 
 def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool) -> list:
@@ -134,7 +155,8 @@ def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] |
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
                    degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None,
-                   degraded_every: int = 1, degraded_target: str = "fidelity") -> list[Example]:
+                   degraded_every: int = 1, degraded_target: str = "fidelity", renderings: int = 0,
+                   hard_text_renderings: int = 1) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
     ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
     :data:`DEGRADATIONS`), batched with it).
@@ -143,7 +165,17 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     fixed size keeps more distinct sentences (each rendering takes a row from other sentences).
     ``degraded_target`` is one of :data:`DEGRADED_TARGETS`; with ``quality`` the renderings are
     marked ``meta["graded"]`` (their text is the reference, not what they sign), and the trainer
-    keeps them out of the contrastive terms."""
+    keeps them out of the contrastive terms.
+
+    ``renderings = n`` gives every sentence with a video (rendered negatives included) up to ``n``
+    English wordings (the corpus draws 4), and ``hard_text_renderings = k`` up to ``k`` wordings
+    of each hard-negative text, drawn anew at each step. Why: the towers see thousands of videos
+    but the corpus's few wordings of each; more wordings cost no video and no step time, only
+    MiniLM states computed once, and a role swap seen in the passive too cannot be told from its
+    reference by voice alone."""
+    if renderings < 0 or hard_text_renderings < 1:
+        raise ValueError(f"renderings must be >= 0 and hard_text_renderings >= 1, got {renderings}, "
+                         f"{hard_text_renderings}")
     if degraded_target not in DEGRADED_TARGETS:
         raise ValueError(f"degraded_target must be one of {list(DEGRADED_TARGETS)}, got {degraded_target!r}")
     if degraded_every < 1:
@@ -158,20 +190,26 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     names = keypoint_names()
     items = generate_corpus(sentences, seed, split, signers)
     texts_fn, rendered_fn = _hard_negative_api()
+    if hard_text_renderings > 1:
+        from ..synth.negatives import hard_negative_renderings as hard_renderings
     graded = degraded_target == "quality"
     examples: list[Example] = []
     for index, item in enumerate(items):
-        hard = []
+        hard, variants = [], {}
         if hard_texts and texts_fn is not None:
             hard = [t for t in dict(texts_fn(item)).values() if t and t != item.text]
-        example = Example(id=item.id, video=_pose(item, names), text=item.text, paraphrases=list(item.paraphrases),
-                          hard_texts=hard, glosses=tuple(item.glosses), signer=item.signer,
+            if hard_text_renderings > 1:
+                variants = {ws[0]: ws for ws in hard_renderings(item, hard_text_renderings).values() if ws[0] in hard}
+        example = Example(id=item.id, video=_pose(item, names), text=item.text,
+                          paraphrases=_wordings(item, renderings), hard_texts=hard, hard_variants=variants,
+                          glosses=tuple(item.glosses), signer=item.signer,
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
         if rendered_negatives and rendered_fn is not None:
             for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives):
                 example.group = item.id
                 examples.append(Example(id=f"{item.id}~{name}", video=_pose(neg, names), text=neg.text,
+                                        paraphrases=_wordings(neg, renderings) if renderings else [],
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
         if degraded_variants and index % degraded_every == 0:
