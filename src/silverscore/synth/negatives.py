@@ -172,12 +172,22 @@ def hard_negative_texts(item) -> dict[str, str]:
 
     Deterministic per item id, and identical to the ``text`` of :func:`hard_negatives`.
     """
+    return {name: _negative_text(item, name, frame) for name, frame in _negative_frames(item).items()}
+
+
+def _negative_frames(item, sets: tuple[str, ...] = HARD_NEGATIVE_SETS) -> dict[str, dict]:
+    """The changed frame of each applicable set, each drawn with its own per-item generator."""
     out = {}
-    for name in HARD_NEGATIVE_SETS:
+    for name in sets:
         frames = hard_negative_frames(item.frame, _rng_for(item, name), (name,))
         if name in frames:
-            out[name] = render_english(frames[name], _rng_for(item, name + ":text"))
+            out[name] = frames[name]
     return out
+
+
+def _negative_text(item, name: str, frame: dict) -> str:
+    """The English a hard negative is given (its first wording)."""
+    return render_english(frame, _rng_for(item, name + ":text"))
 
 
 def hard_negative_renderings(item, n: int) -> dict[str, list[str]]:
@@ -190,8 +200,8 @@ def hard_negative_renderings(item, n: int) -> dict[str, list[str]]:
     from .corpus import derive_seed
     from .grammar import english_renderings
     out = {}
-    for name, text in hard_negative_texts(item).items():
-        frame = hard_negative_frames(item.frame, _rng_for(item, name), (name,))[name]
+    for name, frame in _negative_frames(item).items():
+        text = _negative_text(item, name, frame)
         more = english_renderings(frame, random.Random(derive_seed("hn-renderings", item.id, name)), n)
         out[name] = ([text] + [t for t in more if t != text])[:max(1, n)]
     return out
@@ -203,12 +213,9 @@ def hard_negatives(item, render_pose: bool = True, sets: tuple[str, ...] = HARD_
     and ``source_id``/``reference_text`` naming the item it derives from."""
     from .corpus import derive_seed, make_item
     out = {}
-    for name in sets:
-        frames = hard_negative_frames(item.frame, _rng_for(item, name), (name,))
-        if name not in frames:
-            continue
-        text = render_english(frames[name], _rng_for(item, name + ":text"))
-        negative = make_item(frames[name], f"{item.id}__{name}", item.signer, item.intensity, item.split,
+    for name, frame in _negative_frames(item, sets).items():
+        text = _negative_text(item, name, frame)
+        negative = make_item(frame, f"{item.id}__{name}", item.signer, item.intensity, item.split,
                              text_seed=derive_seed("hn-text", item.id, name),
                              render_seed=derive_seed("hn-render", item.id, name),
                              render_pose=render_pose, text=text)

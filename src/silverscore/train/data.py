@@ -170,7 +170,7 @@ def choose_texts(examples: Sequence[Example], rng: np.random.Generator, paraphra
     for ex in examples:
         options = [p for p in ex.paraphrases if p != ex.text]
         if options and rng.random() < paraphrase_prob:
-            chosen.append(options[int(rng.integers(len(options)))])
+            chosen.append(_one_of(options, rng))
         else:
             chosen.append(ex.text)
         mine = []
@@ -193,7 +193,7 @@ def choose_twins(examples: Sequence[Example], chosen: Sequence[str], rng: np.ran
     twins: list[str | None] = []
     for ex, text in zip(examples, chosen):
         options = [t for t in ex.texts() if t != text]
-        twins.append(options[int(rng.integers(len(options)))] if options else None)
+        twins.append(_one_of(options, rng) if options else None)
     return twins
 
 

@@ -197,9 +197,12 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     for index, item in enumerate(items):
         hard, variants = [], {}
         if hard_texts and texts_fn is not None:
-            hard = [t for t in dict(texts_fn(item)).values() if t and t != item.text]
-            if hard_text_renderings > 1:
-                variants = {ws[0]: ws for ws in hard_renderings(item, hard_text_renderings).values() if ws[0] in hard}
+            if hard_text_renderings > 1:  # the first wording of each is the hard text itself
+                wordings = [ws for ws in hard_renderings(item, hard_text_renderings).values() if ws[0] != item.text]
+                variants = {ws[0]: ws for ws in wordings}
+                hard = list(variants)
+            else:
+                hard = [t for t in dict(texts_fn(item)).values() if t and t != item.text]
         example = Example(id=item.id, video=_pose(item, names), text=item.text,
                           paraphrases=_wordings(item, renderings), hard_texts=hard, hard_variants=variants,
                           glosses=tuple(item.glosses), signer=item.signer,
