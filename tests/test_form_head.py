@@ -390,7 +390,9 @@ def test_form_examples_built_chunk_by_chunk_are_the_same_examples():
         np.testing.assert_array_equal(a.features, b.features)
         torch.testing.assert_close(a.states, b.states, rtol=0, atol=0)
         assert (a.kind, a.quality, a.source) == (b.kind, b.quality, b.source)
-        assert a.ratio == b.ratio or (math.isnan(a.ratio) and math.isnan(b.ratio))
+        # the ratios come from one product per padded chunk (as when the shipped head was trained):
+        # the chunk's longest text may move their last bits on some CPUs (seen: AMD EPYC, 1e-16)
+        assert a.ratio == pytest.approx(b.ratio, rel=1e-12, abs=0) or (math.isnan(a.ratio) and math.isnan(b.ratio))
     for i, e in enumerate(pieces):
         assert pieces[e.source].kind == "clean" and e.source <= i
         assert e.kind != "clean" or (e.source == i and e.ratio == 1.0)

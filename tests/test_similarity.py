@@ -239,3 +239,61 @@ def test_bucketed_fused_matrix_matches_unbucketed_values_and_gradients(weights, 
     for a, b in zip(matrix_similarity(*args, softmax="official", fused=True, buckets=buckets),
                     matrix_similarity(*args, softmax="official", fused=True)):
         assert torch.equal(a, b)
+
+
+def _more_slots(x: np.ndarray, extra: int) -> torch.Tensor:
+    """``x`` with ``extra`` padding slots (zeros, invalid) after its slots (axis 1)."""
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (0, extra)
+    return torch.tensor(np.pad(x, pad))
+
+
+def test_each_pair_alone_equals_the_loop_with_weights_and_empty_rows():
+    """paired_similarity_each is the masked paired similarity: against the spec loop, with bool
+    masks, slot weights and a text with no valid slot (an empty reference scores 0 one way)."""
+    from silverscore.similarity import paired_similarity_each
+
+    v, vvalid, t, tvalid = random_batch(7, n=4, lv=12, lt=9, e=6)
+    tvalid[3] = False
+    zv, zt = paired_similarity_each(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 40.0)
+    batched = paired_similarity(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 40.0,
+                                softmax="masked")
+    torch.testing.assert_close(zv, batched[0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(zt, batched[1], rtol=0, atol=1e-12)
+    for k in range(3):
+        ev, et = loop_reference(v[k], vvalid[k], t[k], tvalid[k], 40.0, masked=True)
+        assert zv[k].item() == pytest.approx(ev, abs=1e-9) and zt[k].item() == pytest.approx(et, abs=1e-9)
+    assert zt[3].item() == 0.0
+    weights = np.where(tvalid, np.random.default_rng(8).uniform(0.1, 2.0, tvalid.shape), 0.0)
+    zw = paired_similarity_each(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(weights), 40.0)
+    bw = paired_similarity(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(weights), 40.0,
+                           softmax="masked")
+    torch.testing.assert_close(zw[1], bw[1], rtol=0, atol=1e-12)
+    assert paired_similarity_each(torch.zeros(0, 3, 6), torch.zeros(0, 3, dtype=torch.bool), torch.zeros(0, 2, 6),
+                                  torch.zeros(0, 2, dtype=torch.bool), 1.0)[0].shape == (0,)
+
+
+def test_each_pair_alone_keeps_every_bit_whatever_the_batch_pads():
+    """A pair's Z values are the same to the last bit alone and inside a batch padded to longer
+    videos and texts (model-sized slots: 40 × 26 of width 256, float64 as the Scorer computes).
+    One masked product over the padded batch fails this on an AMD EPYC machine (9 to 13 of 24
+    values differ in their last bits)."""
+    from silverscore.similarity import paired_similarity_each
+
+    g = np.random.default_rng(11)
+    n, lv, lt, e = 12, 40, 26, 256
+    v, t = g.standard_normal((n, lv, e)), g.standard_normal((n, lt, e))
+    vvalid = np.zeros((n, lv), bool)
+    tvalid = np.zeros((n, lt), bool)
+    for k in range(n):
+        vvalid[k, : g.integers(5, lv + 1)] = True
+        tvalid[k, : g.integers(3, lt + 1)] = True
+    whole = paired_similarity_each(torch.tensor(v), torch.tensor(vvalid), torch.tensor(t), torch.tensor(tvalid), 70.0)
+    wider = paired_similarity_each(_more_slots(v, 9), _more_slots(vvalid, 9), _more_slots(t, 17),
+                                   _more_slots(tvalid, 17), 70.0)
+    for k in range(n):
+        a, b = int(vvalid[k].sum()), int(tvalid[k].sum())  # alone: no padding at all (a batch of one)
+        alone = paired_similarity_each(torch.tensor(v[k:k + 1, :a]), torch.tensor(vvalid[k:k + 1, :a]),
+                                       torch.tensor(t[k:k + 1, :b]), torch.tensor(tvalid[k:k + 1, :b]), 70.0)
+        for z in range(2):
+            assert alone[z][0].item() == whole[z][k].item() == wider[z][k].item()

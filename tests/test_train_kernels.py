@@ -42,7 +42,7 @@ def _config(folder: Path, manifests, kernels: str) -> Path:
     return path
 
 
-def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> tuple[bytes, dict]:
+def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> tuple[bytes, dict, str]:
     folder.mkdir()
     config = _config(folder, manifests, kernels)
     env = {**{k: v for k, v in os.environ.items() if k not in OLDER_CPU}, **extra_env,
@@ -51,18 +51,36 @@ def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> t
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     run = folder / "run"
-    return (run / "model.safetensors").read_bytes(), json.loads((run / "model.json").read_text())["training"]["kernels"]
+    recorded = json.loads((run / "model.json").read_text())["training"]["kernels"]
+    return (run / "model.safetensors").read_bytes(), recorded, result.stderr
 
 
 def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
     if cpu_best_capability() not in ("AVX2", "AVX512"):
         pytest.skip("needs an x86-64 CPU with AVX2")
-    here, recorded = _train_in_child(tmp_path / "here", manifests, "avx2", {})
-    older, recorded_older = _train_in_child(tmp_path / "older", manifests, "avx2", OLDER_CPU)
+    here, recorded, err = _train_in_child(tmp_path / "here", manifests, "avx2", {})
+    older, recorded_older, _ = _train_in_child(tmp_path / "older", manifests, "avx2", OLDER_CPU)
     assert here == older
     assert recorded == recorded_older
     assert (recorded["mode"], recorded["aten"], recorded["onednn"], recorded["threads"]) == ("avx2", "AVX2", False, 2)
-    assert recorded["mkl_branch"] == "AVX2"
+    if recorded["mkl_branch"] != "AVX2":
+        # MKL's AVX2 branch exists on Intel processors only (an AMD EPYC refuses it): then the run
+        # must say that MKL is not pinned, and name the mode that is
+        assert "MKL has no AVX2 branch on this CPU" in err and "kernels = 'portable'" in err
+
+
+def test_portable_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
+    """``portable``: MKL's compatible branch (the same code on Intel and other x86-64 processors),
+    PyTorch's AVX2 kernels, oneDNN off; pinned without a warning on any x86-64 CPU with AVX2."""
+    if cpu_best_capability() not in ("AVX2", "AVX512"):
+        pytest.skip("needs an x86-64 CPU with AVX2")
+    here, recorded, err = _train_in_child(tmp_path / "here", manifests, "portable", {})
+    older, recorded_older, _ = _train_in_child(tmp_path / "older", manifests, "portable", OLDER_CPU)
+    assert here == older
+    assert recorded == recorded_older
+    assert (recorded["mode"], recorded["aten"], recorded["mkl_branch"], recorded["onednn"]) == (
+        "portable", "AVX2", "COMPATIBLE", False)
+    assert "kernels = 'portable'" not in err
 
 
 def test_native_kernels_differ_on_an_avx2_only_cpu(tmp_path, manifests):
@@ -70,8 +88,8 @@ def test_native_kernels_differ_on_an_avx2_only_cpu(tmp_path, manifests):
     would see a difference if the pinning missed one of the libraries)."""
     if cpu_best_capability() != "AVX512":
         pytest.skip("the emulated AVX2 machine only differs from an AVX-512 host")
-    here, recorded = _train_in_child(tmp_path / "here", manifests, "native", {})
-    older, _ = _train_in_child(tmp_path / "older", manifests, "native", OLDER_CPU)
+    here, recorded, _ = _train_in_child(tmp_path / "here", manifests, "native", {})
+    older, _, _ = _train_in_child(tmp_path / "older", manifests, "native", OLDER_CPU)
     assert here != older
     assert (recorded["mode"], recorded["aten"], recorded["onednn"]) == ("native", "AVX512", True)
 
@@ -92,6 +110,6 @@ def test_unknown_kernels_setting_is_a_config_error(tmp_path, manifests, capsys):
     config = _config(tmp_path, manifests, "avx3")
     assert main(["train", "--config", str(config), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(config) in err[0] and "kernels = 'avx3': use one of native, avx2, avx512" in err[0]
+    assert len(err) == 1 and str(config) in err[0] and "kernels = 'avx3': use one of native, avx2, avx512, portable" in err[0]
     assert not (tmp_path / "run").exists()
     assert torch.backends.mkldnn.enabled  # nothing was pinned in this process

@@ -7,7 +7,10 @@ against every reference. Hypotheses are encoded in batches of ``batch_size``; ea
 reference text is encoded once. Per-item results never depend on batch size, order or padding:
 every item is sampled/padded to the model's fixed length on its own and masks keep padding out
 of attention and averages. That holds to the last bit with several threads too because importing
-this module asks MKL for strict reproducibility (``MKL_CBWR=AUTO,STRICT``, below).
+this module asks MKL for strict reproducibility (``MKL_CBWR=AUTO,STRICT``, below), and because
+models with the masked softmax compute each pair's similarity on its own slots
+(:func:`silverscore.similarity.paired_similarity_each`; over a padded batch, the last bits moved
+with the batch's longest text on an AMD EPYC machine).
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ import torch.nn.functional as F
 from . import __version__
 from .errors import InputError
 from .models.checkpoints import LoadedModel, load_model
-from .similarity import DEFAULT_MIX, DEFAULT_SCALE, DEFAULT_TAU, combine, matrix_similarity, paired_similarity
+from .similarity import (DEFAULT_MIX, DEFAULT_SCALE, DEFAULT_TAU, combine, matrix_similarity, paired_similarity,
+                         paired_similarity_each)
 from .stats import retrieval_metrics, summarize
 
 Hypothesis = Any  # a path to a feature/pose file, or an array-like the model accepts
@@ -122,6 +126,10 @@ class Scorer:
         form: multiply each score by the model's form factor F (models with a form head only,
             see :mod:`silverscore.models.form_head`); recorded in the signature of such models.
         progress: show a progress bar on stderr.
+        each_pair_alone: models with the masked softmax compute each pair on its own slots
+            (:func:`silverscore.similarity.paired_similarity_each`), so a score keeps every bit
+            whatever the batch on every CPU; ``False``: one product over the padded batch, equal
+            to about 1e-14 (what the form stage of training used when the shipped model was made).
     """
 
     model: Any = None
@@ -137,6 +145,7 @@ class Scorer:
     progress: bool = False
     n_boot: int = 1000
     seed: int = 0
+    each_pair_alone: bool = True
     _loaded: LoadedModel = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -287,7 +296,11 @@ class Scorer:
                 v_emb, v_valid, factors = self._encode_videos(items)
                 t_emb, t_valid, trunc = self._encode_texts(list(refs[a:b]))
                 dtype = self._similarity_dtype()
-                zv, zt = paired_similarity(v_emb.to(dtype), v_valid, t_emb.to(dtype), t_valid, lam, self.tau, softmax)
+                if softmax == "masked" and self.each_pair_alone:
+                    zv, zt = paired_similarity_each(v_emb.to(dtype), v_valid, t_emb.to(dtype), t_valid, lam, self.tau)
+                else:
+                    zv, zt = paired_similarity(v_emb.to(dtype), v_valid, t_emb.to(dtype), t_valid, lam, self.tau,
+                                               softmax)
                 z_v2t[a:b] = zv.cpu().numpy()
                 z_t2v[a:b] = zt.cpu().numpy()
                 truncated[a:b] = trunc.numpy()

@@ -173,6 +173,44 @@ def paired_similarity(
                      logit_scale, tau, softmax)
 
 
+def _extent(valid: torch.Tensor) -> int:
+    """One past the last slot that counts (at least 1): the slots after it are padding."""
+    counts = _mask(valid).nonzero()
+    return int(counts.max()) + 1 if counts.numel() else 1
+
+
+def paired_similarity_each(
+    video: torch.Tensor,
+    video_valid: torch.Tensor,
+    text: torch.Tensor,
+    text_valid: torch.Tensor,
+    logit_scale: torch.Tensor | float,
+    tau: float = DEFAULT_TAU,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`paired_similarity` with the ``"masked"`` softmax, each pair computed on its own
+    slots, the trailing padding of its batch cut off first.
+
+    Why: with the masked softmax, padding changes no value mathematically, but it changes the
+    shapes of the products and sums, and on some CPUs (seen on an AMD EPYC machine, whose MKL
+    runs its own matrix code) their last bits then depend on the longest text of the batch: a
+    score moved by up to 3e-14 with the batch size. Cut to its own slots, an item's computation
+    is the same whatever else is scored with it, so its score is the same to the last bit.
+    The official softmax keeps padding inside the softmax (the released checkpoints' fixed
+    widths), so it has no such form; its widths never depend on the batch anyway.
+    """
+    z_v2t, z_t2v = [], []
+    for k in range(video.shape[0]):
+        lv, lt = _extent(video_valid[k]), _extent(text_valid[k])
+        zv, zt = paired_similarity(video[k:k + 1, :lv], video_valid[k:k + 1, :lv], text[k:k + 1, :lt],
+                                   text_valid[k:k + 1, :lt], logit_scale, tau, "masked")
+        z_v2t.append(zv)
+        z_t2v.append(zt)
+    if not z_v2t:
+        empty = video.new_zeros(0)
+        return empty, empty.clone()
+    return torch.cat(z_v2t), torch.cat(z_t2v)
+
+
 def matrix_similarity(
     video: torch.Tensor,
     video_valid: torch.Tensor,

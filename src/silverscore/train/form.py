@@ -148,7 +148,10 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, not {chunk}")
     items = generate_corpus(sentences, seed, split, render_pose=False)
-    scorer = Scorer(model, scale=1.0, form=False, progress=False)
+    # each_pair_alone=False: the ratios from one product over each padded chunk, as the shipped
+    # model's head was trained on them (the per-pair path differs by ~1e-14, which would move the
+    # head's last bits and break `make default-model`'s bit-for-bit rebuild)
+    scorer = Scorer(model, scale=1.0, form=False, progress=False, each_pair_alone=False)
     was_training = model.training
     out: list[FormExample] = []
     bar = tqdm(total=len(items), desc=f"form data ({split})", unit="sentence", disable=not progress,

@@ -22,8 +22,15 @@ NumPy limited to x86-64-v2. Pinning to AVX2 cost about 17 % of the step time on 
 (MKL's AVX2 matrix products); pinning to AVX-512 cost nothing, and reproduces on AVX-512 machines
 only.
 
+MKL's AVX2 and AVX-512 branches exist on Intel processors only: on an AMD EPYC (Zen 4) machine
+MKL refuses both (session 21), so ``avx2`` and ``avx512`` there pin PyTorch and oneDNN but not
+MKL, and say so in a warning. ``portable`` pins MKL to its *compatible* branch instead, the one
+that MKL runs alike on Intel and other x86-64 processors, with PyTorch's AVX2 kernels and oneDNN
+off: the mode for weights that repeat on any x86-64 machine with AVX2, Intel or AMD.
+
 Modes (``[train] kernels``): ``native`` (the default: whatever the machine picks; repeats on the
-same machine), ``avx512``, ``avx2``. The thread count still has to match (``[train] threads``).
+same machine), ``avx512``, ``avx2``, ``portable``. The thread count still has to match
+(``[train] threads``).
 """
 from __future__ import annotations
 
@@ -32,14 +39,16 @@ import os
 import warnings
 from pathlib import Path
 
-KERNEL_MODES = ("native", "avx2", "avx512")
+KERNEL_MODES = ("native", "avx2", "avx512", "portable")
 
-#: MKL's branch codes for ``mkl_serv_cbwr_set``/``_get`` (mkl_service.h: MKL_CBWR_AVX2, MKL_CBWR_AVX512).
-_MKL_BRANCH = {"avx2": 10, "avx512": 12}
-_MKL_BRANCH_NAMES = {1: "off", 2: "auto", 10: "AVX2", 12: "AVX512"}
+#: MKL's branch codes for ``mkl_serv_cbwr_set``/``_get`` (mkl_service.h: MKL_CBWR_COMPATIBLE,
+#: MKL_CBWR_AVX2, MKL_CBWR_AVX512).
+_MKL_BRANCH = {"avx2": 10, "avx512": 12, "portable": 3}
+_MKL_BRANCH_NAMES = {1: "off", 2: "auto", 3: "COMPATIBLE", 10: "AVX2", 12: "AVX512"}
 _MKL_GET_BRANCH = 1  # MKL_CBWR_BRANCH: ask for the branch part of the setting
 _MKL_UNSUPPORTED_BRANCH = -3
-_ATEN_NAME = {"avx2": "AVX2", "avx512": "AVX512"}
+_ATEN_NAME = {"avx2": "AVX2", "avx512": "AVX512", "portable": "AVX2"}
+_MKL_NAME = {"avx2": "AVX2", "avx512": "AVX512", "portable": "COMPATIBLE"}
 
 
 class KernelPinError(RuntimeError):
@@ -91,7 +100,7 @@ def pin_cpu_kernels(mode: str) -> dict:
     check_mode(mode)
     if mode == "native":
         return kernel_provenance(mode)
-    os.environ["ATEN_CPU_CAPABILITY"] = mode  # read at the process's first kernel call
+    os.environ["ATEN_CPU_CAPABILITY"] = _ATEN_NAME[mode].lower()  # read at the process's first kernel call
     import torch
 
     wanted = _ATEN_NAME[mode]
@@ -101,7 +110,7 @@ def pin_cpu_kernels(mode: str) -> dict:
         if _capability_already_fixed(wanted):
             raise KernelPinError(
                 f"kernels = {mode!r}: this process already computes with {got} kernels; start a new process "
-                f"(silverscore train does) or set ATEN_CPU_CAPABILITY={mode} before importing torch")
+                f"(silverscore train does) or set ATEN_CPU_CAPABILITY={wanted.lower()} before importing torch")
         missing.append(f"PyTorch picked {got}")
     mkl = _mkl()
     if mkl is None:
@@ -111,15 +120,16 @@ def pin_cpu_kernels(mode: str) -> dict:
         if get(_MKL_GET_BRANCH) != _MKL_BRANCH[mode]:
             status = set_(_MKL_BRANCH[mode])
             if status == _MKL_UNSUPPORTED_BRANCH:
-                missing.append(f"MKL has no {wanted} branch on this CPU")
+                missing.append(f"MKL has no {_MKL_NAME[mode]} branch on this CPU (MKL's AVX2 and AVX-512 "
+                               f"branches are for Intel processors; kernels = 'portable' pins one for every x86-64)")
             elif status != 0:
                 raise KernelPinError(
                     f"kernels = {mode!r}: MKL already ran with another branch in this process (code {status}); "
-                    f"start a new process (silverscore train does) or set MKL_CBWR={wanted} before importing torch")
+                    f"start a new process (silverscore train does) or set MKL_CBWR={_MKL_NAME[mode]} before importing torch")
     torch.backends.mkldnn.enabled = False
     if missing:
         warnings.warn(f"kernels = {mode!r}: {'; '.join(missing)}; the run goes on, but its weights will not "
-                      f"repeat those of {wanted} machines bit for bit", stacklevel=2)
+                      f"repeat those of {mode} runs on other machines bit for bit", stacklevel=2)
     return kernel_provenance(mode)
 
 
