@@ -55,13 +55,20 @@ def _train_in_child(folder: Path, manifests, kernels: str, extra_env: dict) -> t
     return (run / "model.safetensors").read_bytes(), recorded, result.stderr
 
 
-def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
+def _same_weights_here_and_on_an_avx2_only_cpu(tmp_path, manifests, kernels: str) -> tuple[dict, str]:
+    """Trains ``kernels`` here and on the emulated older CPU; asserts the same weights and record,
+    returns the record and this machine's stderr."""
     if cpu_best_capability() not in ("AVX2", "AVX512"):
         pytest.skip("needs an x86-64 CPU with AVX2")
-    here, recorded, err = _train_in_child(tmp_path / "here", manifests, "avx2", {})
-    older, recorded_older, _ = _train_in_child(tmp_path / "older", manifests, "avx2", OLDER_CPU)
+    here, recorded, err = _train_in_child(tmp_path / "here", manifests, kernels, {})
+    older, recorded_older, _ = _train_in_child(tmp_path / "older", manifests, kernels, OLDER_CPU)
     assert here == older
     assert recorded == recorded_older
+    return recorded, err
+
+
+def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
+    recorded, err = _same_weights_here_and_on_an_avx2_only_cpu(tmp_path, manifests, "avx2")
     assert (recorded["mode"], recorded["aten"], recorded["onednn"], recorded["threads"]) == ("avx2", "AVX2", False, 2)
     if recorded["mkl_branch"] != "AVX2":
         # MKL's AVX2 branch exists on Intel processors only (an AMD EPYC refuses it): then the run
@@ -72,12 +79,7 @@ def test_pinned_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifes
 def test_portable_kernels_repeat_the_weights_on_an_avx2_only_cpu(tmp_path, manifests):
     """``portable``: MKL's compatible branch (the same code on Intel and other x86-64 processors),
     PyTorch's AVX2 kernels, oneDNN off; pinned without a warning on any x86-64 CPU with AVX2."""
-    if cpu_best_capability() not in ("AVX2", "AVX512"):
-        pytest.skip("needs an x86-64 CPU with AVX2")
-    here, recorded, err = _train_in_child(tmp_path / "here", manifests, "portable", {})
-    older, recorded_older, _ = _train_in_child(tmp_path / "older", manifests, "portable", OLDER_CPU)
-    assert here == older
-    assert recorded == recorded_older
+    recorded, err = _same_weights_here_and_on_an_avx2_only_cpu(tmp_path, manifests, "portable")
     assert (recorded["mode"], recorded["aten"], recorded["mkl_branch"], recorded["onednn"]) == (
         "portable", "AVX2", "COMPATIBLE", False)
     assert "kernels = 'portable'" not in err
