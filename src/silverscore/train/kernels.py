@@ -48,7 +48,6 @@ _MKL_BRANCH_NAMES = {1: "off", 2: "auto", 3: "COMPATIBLE", 10: "AVX2", 12: "AVX5
 _MKL_GET_BRANCH = 1  # MKL_CBWR_BRANCH: ask for the branch part of the setting
 _MKL_UNSUPPORTED_BRANCH = -3
 _ATEN_NAME = {"avx2": "AVX2", "avx512": "AVX512", "portable": "AVX2"}
-_MKL_NAME = {"avx2": "AVX2", "avx512": "AVX512", "portable": "COMPATIBLE"}
 
 
 class KernelPinError(RuntimeError):
@@ -117,15 +116,16 @@ def pin_cpu_kernels(mode: str) -> dict:
         missing.append("this PyTorch build has no MKL")
     else:
         get, set_ = mkl
+        branch = _MKL_BRANCH_NAMES[_MKL_BRANCH[mode]]
         if get(_MKL_GET_BRANCH) != _MKL_BRANCH[mode]:
             status = set_(_MKL_BRANCH[mode])
             if status == _MKL_UNSUPPORTED_BRANCH:
-                missing.append(f"MKL has no {_MKL_NAME[mode]} branch on this CPU (MKL's AVX2 and AVX-512 "
+                missing.append(f"MKL has no {branch} branch on this CPU (MKL's AVX2 and AVX-512 "
                                f"branches are for Intel processors; kernels = 'portable' pins one for every x86-64)")
             elif status != 0:
                 raise KernelPinError(
                     f"kernels = {mode!r}: MKL already ran with another branch in this process (code {status}); "
-                    f"start a new process (silverscore train does) or set MKL_CBWR={_MKL_NAME[mode]} before importing torch")
+                    f"start a new process (silverscore train does) or set MKL_CBWR={branch} before importing torch")
     torch.backends.mkldnn.enabled = False
     if missing:
         warnings.warn(f"kernels = {mode!r}: {'; '.join(missing)}; the run goes on, but its weights will not "
