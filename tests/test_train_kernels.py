@@ -115,3 +115,16 @@ def test_unknown_kernels_setting_is_a_config_error(tmp_path, manifests, capsys):
     assert len(err) == 1 and str(config) in err[0] and "kernels = 'avx3': use one of native, avx2, avx512, portable" in err[0]
     assert not (tmp_path / "run").exists()
     assert torch.backends.mkldnn.enabled  # nothing was pinned in this process
+
+
+def test_a_run_that_pins_twice_warns_once():
+    """``silverscore train`` pins in run_training and again in train: a CPU that cannot be fully
+    pinned is reported once, not twice (here MKL is made to look absent)."""
+    code = ("import warnings\nfrom silverscore.train import kernels\nkernels._mkl = lambda: None\n"
+            "with warnings.catch_warnings(record=True) as caught:\n    warnings.simplefilter('always')\n"
+            "    kernels.pin_cpu_kernels('portable')\n    kernels.pin_cpu_kernels('portable')\n"
+            "print(len(caught), 'no MKL' in str(caught[0].message))\n")
+    env = {**{k: v for k, v in os.environ.items() if k not in OLDER_CPU}, "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "True"]

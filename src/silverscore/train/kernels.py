@@ -50,6 +50,10 @@ _MKL_UNSUPPORTED_BRANCH = -3
 _ATEN_NAME = {"avx2": "AVX2", "avx512": "AVX512", "portable": "AVX2"}
 
 
+#: Modes this process has already warned about (the warning is the same every time).
+_WARNED: set[str] = set()
+
+
 class KernelPinError(RuntimeError):
     """The process already runs other kernels than the ones asked for, and they cannot change now."""
 
@@ -127,7 +131,8 @@ def pin_cpu_kernels(mode: str) -> dict:
                     f"kernels = {mode!r}: MKL already ran with another branch in this process (code {status}); "
                     f"start a new process (silverscore train does) or set MKL_CBWR={branch} before importing torch")
     torch.backends.mkldnn.enabled = False
-    if missing:
+    if missing and mode not in _WARNED:  # a training run pins twice (run_training, then train)
+        _WARNED.add(mode)
         warnings.warn(f"kernels = {mode!r}: {'; '.join(missing)}; the run goes on, but its weights will not "
                       f"repeat those of {mode} runs on other machines bit for bit", stacklevel=2)
     return kernel_provenance(mode)
