@@ -56,6 +56,19 @@ CHECKS = [
 ]
 
 
+def _system_outputs(task):
+    """One simulated system's outputs for the items, and their true qualities (runs in a worker)."""
+    from silverscore.synth.systems import system_output
+
+    items, name, kind, strength = task
+    outputs, qualities = [], []
+    for it in items:
+        output, fields = system_output(it, name, kind, strength)
+        outputs.append(output)
+        qualities.append(fields["quality"])
+    return _poses(outputs), qualities
+
+
 def _figure(figures: dict, path: tuple):
     """The figure at ``path``, or None where the test set had no such item (e.g. no role swaps)."""
     for key in path:
@@ -65,16 +78,18 @@ def _figure(figures: dict, path: tuple):
     return figures
 
 
-def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
-    """Every figure on ``n_items`` test sentences of corpus ``seed``, with its checks."""
+def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int = 0) -> dict:
+    """Every figure on ``n_items`` test sentences of corpus ``seed``, with its checks.
+    ``processes``: worker processes that render the videos (the same videos, sooner)."""
     from scipy.stats import kendalltau
 
     from silverscore.meta.measures import discrimination_stats, roc_auc, robustness_stats
     from silverscore.meta.pairs import draw_random_pairs
-    from silverscore.synth.corpus import generate_corpus, render_item
+    from silverscore.parallel import ordered_map
+    from silverscore.synth.corpus import generate_corpus, render_items
     from silverscore.synth.negatives import hard_negatives
     from silverscore.synth.signers import signer_ids
-    from silverscore.synth.systems import SYSTEMS, system_output
+    from silverscore.synth.systems import SYSTEMS
 
     t0 = time.time()
     figures: dict = {"model": scorer.signature, "seed": seed, "items": n_items}
@@ -82,7 +97,7 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
     def score(videos, texts):
         return scorer.score(videos, list(texts)).scores
 
-    items = generate_corpus(n_items, seed, "test")
+    items = generate_corpus(n_items, seed, "test", processes=processes)
     videos = _poses(items)
     texts = [it.text for it in items]
     correct = score(videos, texts)
@@ -96,12 +111,13 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
     for name in ("negation", "minimal_pair", "role_swap", "number"):
         sources, negatives = [], []
         for k, it in enumerate(items):
-            neg = hard_negatives(it, sets=(name,)).get(name)
+            neg = hard_negatives(it, render_pose=False, sets=(name,)).get(name)
             if neg is not None:
                 sources.append(k)
                 negatives.append(neg)
         if not negatives:
             continue
+        render_items(negatives, processes)
         neg_scores = score(_poses(negatives), [texts[k] for k in sources])
         hard[name] = {"auc": roc_auc(correct[sources], neg_scores), "n": len(negatives),
                       "mean_drop": float(np.mean(correct[sources] - neg_scores))}
@@ -120,24 +136,18 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int) -> dict:
 
     system_items = items[:n_system_items]
     truth, metric = {}, {}
-    for name, kind, strength in SYSTEMS:
-        outputs, qualities = [], []
-        for it in system_items:
-            output, fields = system_output(it, name, kind, strength)
-            outputs.append(output)
-            qualities.append(fields["quality"])
+    tasks = [(system_items, name, kind, strength) for name, kind, strength in SYSTEMS]
+    for (_, name, _, _), (outputs, qualities) in zip(tasks, ordered_map(_system_outputs, tasks, processes)):
         truth[name] = float(np.mean(qualities))
-        metric[name] = float(np.mean(score(_poses(outputs), [it.text for it in system_items])))
+        metric[name] = float(np.mean(score(outputs, [it.text for it in system_items])))
     names = list(truth)
     tau = kendalltau([truth[n] for n in names], [metric[n] for n in names]).statistic
     figures["systems"] = {"kendall_tau": float(tau), "items": len(system_items),
                           "table": {n: {"true_quality": truth[n], "silverscore": metric[n]} for n in names}}
 
     train_signers = signer_ids("train")
-    rerendered = []
-    for k, it in enumerate(items):
-        copy = dataclasses.replace(it, signer=train_signers[k % len(train_signers)], pose=None, confidence=None)
-        rerendered.append(render_item(copy))
+    rerendered = render_items([dataclasses.replace(it, signer=train_signers[k % len(train_signers)], pose=None,
+                                                   confidence=None) for k, it in enumerate(items)], processes)
     seen_videos = _poses(rerendered)
     seen_correct = score(seen_videos, texts)
     seen_random = score([seen_videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
@@ -220,6 +230,9 @@ def main(argv=None) -> int:
                         help="several test corpora, e.g. 3,5,7,11,13: every figure per seed, then how many "
                              "seeds pass each check (overrides --seed)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=None,
+                        help="worker processes that render the test videos (default: one per core; 0: none). "
+                             "The figures do not depend on it")
     parser.add_argument("--no-form", action="store_true",
                         help="score without the model's form head (the towers' similarity alone)")
     parser.add_argument("--json", help="also write the figures here")
@@ -230,9 +243,13 @@ def main(argv=None) -> int:
 
     scorer = Scorer(model=args.model, progress=False, form=not args.no_form)
     seeds = args.seeds or [args.seed]
+    if args.processes is None:
+        from silverscore.parallel import available_cores
+
+        args.processes = available_cores() if available_cores() >= 2 else 0
     runs = []
     for seed in seeds:
-        runs.append(measure(scorer, args.items, seed, args.system_items))
+        runs.append(measure(scorer, args.items, seed, args.system_items, args.processes))
         print_figures(runs[-1])
     output = runs[0]
     if len(runs) > 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,12 @@ SMALL = ["--items", "12", "--system-items", "4", "--threads", "1"]
 def bench():
     spec = importlib.util.spec_from_file_location("bench_default_model", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    # registered by name, as a script's module is, so that its worker functions can be pickled
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
-    return module
+    yield module
+    monkeypatch.undo()
 
 
 def _without_timing(figures: dict) -> dict:
@@ -60,3 +65,14 @@ def test_bad_seed_lists_are_usage_errors(bench, seeds, capsys):
         bench.main(SMALL + ["--seeds", seeds])
     assert stop.value.code == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_rendering_in_worker_processes_gives_the_same_figures(bench, tmp_path):
+    """--processes renders the test videos in forked workers (silverscore.parallel): every figure,
+    the simulated systems' table included, must be the one rendered in this process."""
+    here, there = tmp_path / "here.json", tmp_path / "there.json"
+    assert bench.main(SMALL + ["--seed", "3", "--processes", "0", "--json", str(here)]) == 0
+    assert bench.main(SMALL + ["--seed", "3", "--processes", "2", "--json", str(there)]) == 0
+    one, two = json.loads(here.read_text()), json.loads(there.read_text())
+    assert one["systems"]["table"] and one["hard_negatives"]
+    assert _without_timing(one) == _without_timing(two)

@@ -281,7 +281,7 @@ def test_form_training_learns_to_tell_frozen_from_moving_and_leaves_towers_alone
     towers stay bit for bit as they were, and two runs give the same head."""
     from silverscore.train import form as form_mod
 
-    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False):
+    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False, processes=0):
         out = []
         for seq in _seqs():
             frozen = PoseSequence(np.repeat(seq.data[:1], len(seq.data), 0), seq.confidence, 25.0, list(NAMES))
@@ -399,6 +399,21 @@ def test_form_examples_built_chunk_by_chunk_are_the_same_examples():
     assert sum(e.kind == "clean" for e in pieces) == 5
     with pytest.raises(ValueError, match="chunk"):
         build_form_examples(model, 1, 1, 0, 3, "train", chunk=0)
+    # rendered in worker processes ahead of the chunk being scored, two sentences per rendering
+    # task joined into each scoring chunk: the same examples, every bit
+    from silverscore.train import form as form_mod
+
+    was, form_mod.RENDER_CHUNK = form_mod.RENDER_CHUNK, 2
+    try:
+        there = build_form_examples(model, 5, 1, 1, 3, "train", chunk=100, processes=2)
+    finally:
+        form_mod.RENDER_CHUNK = was
+    assert len(there) == len(whole)
+    for a, b in zip(whole, there):
+        np.testing.assert_array_equal(a.features, b.features)
+        torch.testing.assert_close(a.states, b.states, rtol=0, atol=0)
+        assert (a.kind, a.quality, a.source) == (b.kind, b.quality, b.source)
+        assert a.ratio == b.ratio or (math.isnan(a.ratio) and math.isnan(b.ratio))
 
 
 def test_fit_calibration_by_hand():
@@ -451,7 +466,7 @@ def test_calibrated_factor_enters_scores_checkpoint_and_hash(tmp_path):
 def test_form_training_can_calibrate_the_factor_on_the_dev_outputs(monkeypatch):
     from silverscore.train import form as form_mod
 
-    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False):
+    def toy_examples(model, sentences, form_variants, meaning_variants, seed, split, progress=False, processes=0):
         out = []
         for seq in _seqs():
             frozen = PoseSequence(np.repeat(seq.data[:1], len(seq.data), 0), seq.confidence, 25.0, list(NAMES))

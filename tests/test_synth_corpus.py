@@ -179,3 +179,21 @@ def test_hard_negative_renderings_reword_the_same_negative(test_items):
             reworded += len(options) > 1
     assert reworded >= 10 and found >= 0.8 * total
     assert all(len(v) == 1 for v in hard_negative_renderings(test_items[0], 1).values())
+
+
+def test_rendering_in_worker_processes_gives_the_same_items():
+    """generate_corpus(processes=2) renders in forked workers (silverscore.parallel); each item's
+    seeds are its own, so every pose bit and span must equal the in-process rendering."""
+    from silverscore.parallel import can_fork
+    from silverscore.synth.corpus import render_items
+
+    here = generate_corpus(9, 4, "test")
+    there = generate_corpus(9, 4, "test", processes=2)
+    for a, b in zip(here, there, strict=True):
+        assert (a.id, a.text, a.glosses, a.sign_spans, a.headshake) == (b.id, b.text, b.glosses, b.sign_spans, b.headshake)
+        np.testing.assert_array_equal(a.pose, b.pose)
+        np.testing.assert_array_equal(a.confidence, b.confidence)
+    later = render_items(generate_corpus(9, 4, "test", render_pose=False), processes=2 if can_fork() else 0, chunk=2)
+    assert all(np.array_equal(a.pose, b.pose) and a.sign_spans == b.sign_spans for a, b in zip(here, later))
+    with pytest.raises(ValueError, match="chunk"):
+        render_items(later, chunk=0)

@@ -134,14 +134,38 @@ def render_item(item: Item, **kwargs) -> Item:
     return item
 
 
+def _rendered_fields(items: list[Item]) -> list[tuple]:
+    """What :func:`render_item` sets, for each item (runs in a worker of :func:`render_items`)."""
+    return [(item.pose, item.confidence, item.sign_spans, item.headshake)
+            for item in (render_item(item) for item in items)]
+
+
+def render_items(items: list[Item], processes=0, chunk: int = 32) -> list[Item]:
+    """:func:`render_item` for every item, in place, in worker processes (``processes``: a count,
+    0 for here, or running :class:`silverscore.parallel.Workers`). The same poses wherever they
+    are rendered: an item's render seed is part of the item."""
+    from ..parallel import ordered_map
+
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, not {chunk}")
+    parts = [items[start:start + chunk] for start in range(0, len(items), chunk)]
+    for part, fields in zip(parts, ordered_map(_rendered_fields, parts, processes)):
+        for item, (pose, confidence, spans, headshake) in zip(part, fields):
+            item.pose, item.confidence, item.sign_spans, item.headshake = pose, confidence, spans, headshake
+    return items
+
+
 def generate_corpus(n_sentences: int, seed: int, split: str = "train", signers: int | None = None,
-                    *, render_pose: bool = True, progress: bool = False) -> list[Item]:
+                    *, render_pose: bool = True, progress: bool = False, processes=0) -> list[Item]:
     """``n_sentences`` distinct items of ``split``, deterministic from ``seed``.
 
     Each item gets one of the split's signers (``signers`` of them, default per split), a
     prosody level and a text with paraphrases. With ``render_pose=False`` no pose is computed
-    (fast; the trainer can render later with :func:`render_item`).
+    (fast; the trainer can render later with :func:`render_item`). ``processes`` (a count, or
+    running :class:`silverscore.parallel.Workers`) renders the poses in worker processes after the
+    items are drawn (:func:`render_items`): the same items, sooner.
     """
+    deferred = render_pose and not (isinstance(processes, int) and processes == 0)
     if split not in SPLITS:
         raise InputError(None, f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
     if n_sentences < 0:
@@ -175,5 +199,7 @@ def generate_corpus(n_sentences: int, seed: int, split: str = "train", signers: 
         items.append(make_item(frame, item_id, signer_id, intensity, split,
                                text_seed=derive_seed("text", seed, split, index),
                                render_seed=derive_seed("render", seed, split, index),
-                               render_pose=render_pose))
+                               render_pose=render_pose and not deferred))
+    if deferred:
+        render_items(items, processes)
     return items

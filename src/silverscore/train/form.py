@@ -38,6 +38,8 @@ import torch
 
 from .trainer import deterministic_algorithms, lr_factor, settings_from_dict
 
+#: Sentences a rendering worker renders per task (:func:`build_form_examples`): about 200 videos.
+RENDER_CHUNK = 50
 #: Error kinds the form head is trained to grade (its targets for every other kind are 1).
 FORM_KINDS = ("noise", "jitter", "frozen", "shuffle")
 #: Errors in meaning only: fluent signing of something else, which the head must leave at F = 1.
@@ -132,17 +134,24 @@ def assign_targets(examples: list[FormExample], rate: float, graded=FORM_KINDS) 
 
 
 def build_form_examples(model, sentences: int, form_variants: int, meaning_variants: int, seed: int, split: str,
-                        progress: bool = False, chunk: int = 250) -> list[FormExample]:
+                        progress: bool = False, chunk: int = 250, processes=0) -> list[FormExample]:
     """Clean renderings and simulated system outputs of ``sentences`` synthetic items, with their
     similarity ratios (targets: :func:`assign_targets`).
 
     The items are rendered, scored and dropped ``chunk`` sentences at a time: what the head
     trains on (features and window states) is kept, the poses are not. Why: the default recipe's
     24,000 videos held as poses next to their features took 10 GB at once; a score does not
-    depend on what else is scored with it, so the examples are the same."""
+    depend on what else is scored with it, so the examples are the same.
+
+    ``processes`` (a count, or running :class:`silverscore.parallel.Workers`) renders the chunks
+    in worker processes, ahead of the chunk being scored here: rendering is single-threaded NumPy
+    and took half of this function's time. The same examples, sooner. Workers started here run at
+    niceness 19: the chunk being scored is the critical path, and the renderers take what
+    PyTorch's threads leave (at normal priority they slowed the scoring more than they saved)."""
     from tqdm.auto import tqdm
 
     from ..api import Scorer
+    from ..parallel import ordered_map
     from ..synth.corpus import generate_corpus
 
     if chunk < 1:
@@ -156,23 +165,44 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
     out: list[FormExample] = []
     bar = tqdm(total=len(items), desc=f"form data ({split})", unit="sentence", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
-    for start in range(0, len(items), chunk):
-        part = items[start:start + chunk]
-        out.extend(_form_examples_of(model, scorer, part, form_variants, meaning_variants, start, offset=len(out)))
-        bar.update(len(part))
+    # rendered RENDER_CHUNK sentences per task (a worker holds one task's poses, twice while it
+    # pickles them), scored `chunk` at a time as before: the scoring chunk fixes the ratios' bits
+    tasks = [(items[start:min(start + RENDER_CHUNK, stop)], form_variants, meaning_variants, start)
+             for first in range(0, len(items), chunk) for stop in [min(first + chunk, len(items))]
+             for start in range(first, stop, RENDER_CHUNK)]
+    parts = ordered_map(_form_videos, tasks, processes, ahead=3, niceness=19)
+    for first in range(0, len(items), chunk):
+        videos = _joined([next(parts) for _ in range(first, min(first + chunk, len(items)), RENDER_CHUNK)])
+        out.extend(_form_examples_of(model, scorer, videos, offset=len(out)))
+        bar.update(sum(kind == "clean" for kind in videos[2]))
+    parts.close()  # every task is taken; this shuts down workers started for this call
     bar.close()
     model.train(was_training)
     return out
 
 
-def _form_examples_of(model, scorer, items, form_variants: int, meaning_variants: int, first_index: int,
-                      offset: int) -> list[FormExample]:
-    """:func:`build_form_examples` for one chunk of (unrendered) items; ``first_index`` is the
-    first item's index in the corpus (it picks the kinds of its outputs), ``offset`` the number of
-    examples before this chunk (``source`` indexes the whole list)."""
+def _joined(parts: list[tuple]) -> tuple:
+    """Several :func:`_form_videos` results as one chunk's (each part's ``sources`` shifted)."""
+    videos, texts, kinds, qualities, sources = [], [], [], [], []
+    for part_videos, part_texts, part_kinds, part_qualities, part_sources in parts:
+        sources.extend(len(videos) + s for s in part_sources)
+        videos.extend(part_videos)
+        texts.extend(part_texts)
+        kinds.extend(part_kinds)
+        qualities.extend(part_qualities)
+    return videos, texts, kinds, qualities, sources
+
+
+def _form_videos(task) -> tuple[list, list[str], list[str], list[float], list[int]]:
+    """The videos of one chunk of (unrendered) items: each item's clean rendering, then its outputs
+    with ``form_variants`` form defects and ``meaning_variants`` meaning errors, as (videos, texts,
+    kinds, qualities, sources); ``sources`` index each video's clean rendering in the chunk.
+    ``first_index`` is the first item's index in the corpus (it picks the kinds of its outputs).
+    Runs in a worker process of :func:`build_form_examples` (NumPy only)."""
     from ..synth.corpus import render_item
     from .synthetic import _degraded_variants, _pose, keypoint_names
 
+    items, form_variants, meaning_variants, first_index = task
     names = keypoint_names()
     videos, texts, kinds, qualities, sources = [], [], [], [], []
     for index, item in enumerate(items, start=first_index):
@@ -193,6 +223,14 @@ def _form_examples_of(model, scorer, items, form_variants: int, meaning_variants
             qualities.append(quality)
             sources.append(source)
         item.pose = item.confidence = None  # the outputs above hold their own poses
+    return videos, texts, kinds, qualities, sources
+
+
+def _form_examples_of(model, scorer, chunk_videos, offset: int) -> list[FormExample]:
+    """:func:`build_form_examples` for one chunk's videos (:func:`_form_videos`): scored against
+    their references; ``offset`` is the number of examples before this chunk (``source`` indexes
+    the whole list)."""
+    videos, texts, kinds, qualities, sources = chunk_videos
     # one encoder pass: the scoring run records what the head reads (features, window states)
     with model.recording_windows(np.float16) as record:
         scores = scorer.score(videos, texts).scores
@@ -272,16 +310,17 @@ def evaluate_form(model, examples: list[FormExample], batch_size: int = 64) -> d
     return result
 
 
-def train_form_head(model, settings: FormSettings, seed: int = 0, progress: bool = True) -> dict:
+def train_form_head(model, settings: FormSettings, seed: int = 0, progress: bool = True, processes=0) -> dict:
     """Attach a fresh form head to ``model`` and train it (towers frozen); returns validation figures.
+    ``processes``: worker processes that render its data (:func:`build_form_examples`; no bit changes).
 
     Runs with PyTorch's deterministic kernels (the backward of the windows' gather accumulates
     from several threads otherwise), so a seed gives the same head bit for bit."""
     with deterministic_algorithms():
-        return _train_form_head(model, settings, seed, progress)
+        return _train_form_head(model, settings, seed, progress, processes)
 
 
-def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -> dict:
+def _train_form_head(model, settings: FormSettings, seed: int, progress: bool, processes) -> dict:
     from tqdm.auto import tqdm
 
     t0 = time.time()
@@ -294,8 +333,10 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool) -
         # then depends on the towers' weights only, not on what ran before in the process
         model.backbone.clear_cache()
     counts = (settings.form_variants, settings.meaning_variants)
-    train_set = build_form_examples(model, settings.sentences, *counts, settings.data_seed, "train", progress)
-    val_set = build_form_examples(model, settings.val_sentences, *counts, settings.data_seed + 1, "dev")
+    train_set = build_form_examples(model, settings.sentences, *counts, settings.data_seed, "train", progress,
+                                    processes=processes)
+    val_set = build_form_examples(model, settings.val_sentences, *counts, settings.data_seed + 1, "dev",
+                                  processes=processes)
     graded = FORM_KINDS + tuple(settings.also_graded)
     rate = settings.exchange_rate if settings.exchange_rate is not None else exchange_rate(train_set, graded)
     assign_targets(train_set, rate, graded)

@@ -1,15 +1,14 @@
 """``silverscore train`` as a library call: config → data → model → trained checkpoint."""
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import sys
 from pathlib import Path
 
 import torch
 
+from ..allocator import keep_freed_memory
 from ..errors import InputError
+from ..parallel import Workers, available_cores
 from .config import RunConfig, load_config
 from .sources import build_examples, build_model_for
 from .kernels import KernelPinError, pin_cpu_kernels
@@ -17,26 +16,17 @@ from .trainer import train
 
 
 def keep_freed_memory_in_process() -> bool:
-    """Ask glibc's allocator to reuse freed blocks instead of returning them to the system.
+    """:func:`silverscore.allocator.keep_freed_memory`, for ``silverscore train`` (a process of its
+    own; a library caller's process keeps its allocator)."""
+    return keep_freed_memory()
 
-    A training step allocates and frees tens of [videos, clips, texts, tokens] tensors of
-    40–80 MB. glibc serves blocks that large with fresh ``mmap`` pages and unmaps them on ``free``,
-    so every step faults in and zeroes the same gigabytes again (a quarter of the CPU time went to
-    the kernel). With mmap off and a high trim threshold the blocks stay in the heap and are
-    reused: 40 steps of the default recipe ran ~11 % faster, same bits. The process keeps its
-    peak memory until it exits, which suits a training run, so ``silverscore train`` (a process
-    of its own) calls this and :func:`run_training` does not (a library caller's process keeps
-    its allocator). Linux/glibc only; elsewhere a no-op. Returns whether the setting took effect.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4  # from glibc's <malloc.h>
-    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+def render_processes() -> int:
+    """Worker processes that render a run's synthetic videos (:mod:`silverscore.parallel`): this
+    process's cores shared among the run's processes (``WORLD_SIZE`` under torchrun); 0 (render
+    here) where that leaves fewer than 2. Any number gives the same data, so it is not a setting."""
+    share = available_cores() // max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    return share if share >= 2 else 0
 
 
 def run_training(config: RunConfig | str | Path, resume: bool = False, out: str | Path | None = None,
@@ -55,9 +45,16 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
         raise InputError(config.source, f"[train]: {error}") from None
     if config.settings.threads:
         torch.set_num_threads(config.settings.threads)
+    synthetic = any(section and section.get("kind") == "synth" for section in (config.train_data, config.val_data))
+    # the renderers are forked here, before the run holds any data (see silverscore.parallel.Workers)
+    with Workers(render_processes() if synthetic or config.form is not None else 0, niceness=19) as workers:
+        return _train_stages(config, out_dir, resume, progress, workers)
+
+
+def _train_stages(config: RunConfig, out_dir: Path, resume: bool, progress: bool, processes) -> dict:
     try:
-        train_examples = build_examples(config.train_data, config.seed)
-        val_examples = build_examples(config.val_data, config.seed + 1) if config.val_data else []
+        train_examples = build_examples(config.train_data, config.seed, processes)
+        val_examples = build_examples(config.val_data, config.seed + 1, processes) if config.val_data else []
     except ValueError as error:  # a bad value in a [data.*] section, before any work
         raise InputError(config.source, f"[data]: {error}") from None
     torch.manual_seed(config.seed)
@@ -79,7 +76,8 @@ def run_training(config: RunConfig | str | Path, resume: bool = False, out: str 
 
         del train_examples, val_examples  # the first stage's caches are not needed any more
         try:
-            figures = {**figures, "form": train_form_head(model, config.form, seed=config.seed, progress=progress)}
+            figures = {**figures, "form": train_form_head(model, config.form, seed=config.seed, progress=progress,
+                                                          processes=processes)}
         except ValueError as error:  # e.g. a model whose keypoints the synthetic skeleton lacks
             raise InputError(config.source, f"[form]: {error}") from None
         save_own(model, out_dir / "model.safetensors")

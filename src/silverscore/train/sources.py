@@ -70,7 +70,9 @@ def _attach_rendered_negatives(examples: list[Example], folder: Path) -> list[Ex
     return examples + added
 
 
-def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
+def build_examples(section: dict, default_seed: int = 0, processes=0) -> list[Example]:
+    """The examples of one ``[data.*]`` section; ``processes``: worker processes that render
+    synthetic videos (a count or :class:`silverscore.parallel.Workers`; the same examples)."""
     kind = section["kind"]
     limit = section.get("limit")
     if kind == "synth":
@@ -88,6 +90,7 @@ def build_examples(section: dict, default_seed: int = 0) -> list[Example]:
             degraded_target=str(section.get("degraded_target", "fidelity")),
             renderings=int(section.get("renderings", 0)),
             hard_text_renderings=int(section.get("hard_text_renderings", 1)),
+            processes=processes,
         )
     else:
         from ..datasets import load_dataset

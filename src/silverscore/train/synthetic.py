@@ -52,13 +52,14 @@ def _wordings(item, n: int) -> list[str]:
     return have[1:n]
 
 
-def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool) -> list:
+def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool, render: bool = True) -> list:
     """Up to ``count`` rendered hard negatives of ``item``: (set name, rendered item).
 
     Which sets are used rotates with the item's position, so every set is trained on, except
     that role swaps (which only transfer sentences admit) are always taken when possible. With
     ``shuffle`` the signs in scrambled order (a simulated system's error, signed text recorded
-    by the synth package) join the rotation: sign order carries meaning too.
+    by the synth package) join the rotation: sign order carries meaning too. ``render=False``
+    leaves the poses of all but the scrambled ones to the caller (:func:`render_item`).
     """
     from ..synth.corpus import render_item
 
@@ -81,7 +82,7 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
                 continue
             neg.text = fields["signed_text"]
         else:
-            neg = render_item(available[name])
+            neg = render_item(available[name]) if render else available[name]
         out.append((name, neg))
     return out
 
@@ -156,7 +157,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
                    degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None,
                    degraded_every: int = 1, degraded_target: str = "fidelity", renderings: int = 0,
-                   hard_text_renderings: int = 1) -> list[Example]:
+                   hard_text_renderings: int = 1, processes=0) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
     ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
     :data:`DEGRADATIONS`), batched with it).
@@ -172,7 +173,10 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     of each hard-negative text, drawn anew at each step. Why: the towers see thousands of videos
     but the corpus's few wordings of each; more wordings cost no video and no step time, only
     MiniLM states computed once, and a role swap seen in the passive too cannot be told from its
-    reference by voice alone."""
+    reference by voice alone.
+
+    ``processes`` (a count, or running :class:`silverscore.parallel.Workers`) renders the videos
+    of the items and of their rendered negatives in worker processes: the same examples, sooner."""
     if renderings < 0 or hard_text_renderings < 1:
         raise ValueError(f"renderings must be >= 0 and hard_text_renderings >= 1, got {renderings}, "
                          f"{hard_text_renderings}")
@@ -188,12 +192,13 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
     from ..synth.corpus import generate_corpus
 
     names = keypoint_names()
-    items = generate_corpus(sentences, seed, split, signers)
+    items = generate_corpus(sentences, seed, split, signers, processes=processes)
     texts_fn, rendered_fn = _hard_negative_api()
     if hard_text_renderings > 1:
         from ..synth.negatives import hard_negative_renderings as hard_renderings
     graded = degraded_target == "quality"
     examples: list[Example] = []
+    unrendered: list[tuple[Example, object]] = []  # rendered negatives, their videos filled in below
     for index, item in enumerate(items):
         hard, variants = [], {}
         if hard_texts and texts_fn is not None:
@@ -209,12 +214,14 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
         if rendered_negatives and rendered_fn is not None:
-            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives):
+            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives,
+                                                 render=False):
                 example.group = item.id
-                examples.append(Example(id=f"{item.id}~{name}", video=_pose(neg, names), text=neg.text,
+                examples.append(Example(id=f"{item.id}~{name}", video=None, text=neg.text,
                                         paraphrases=_wordings(neg, renderings) if renderings else [],
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
+                unrendered.append((examples[-1], neg))
         if degraded_variants and index % degraded_every == 0:
             variants = _degraded_variants(item, degraded_variants, len(examples), degraded_kinds, degraded_target)
             for kind, neg, fidelity, strength in variants:
@@ -226,4 +233,10 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                                         paraphrases=list(item.paraphrases) if same else [],
                                         glosses=tuple(neg.glosses), group=item.id, signer=item.signer,
                                         meta=meta, fidelity=fidelity))
+    from ..synth.corpus import render_items
+
+    pending = [neg for _, neg in unrendered if neg.pose is None]
+    render_items(pending, processes)
+    for example, neg in unrendered:
+        example.video = _pose(neg, names)
     return examples
