@@ -167,12 +167,14 @@ def build_form_examples(model, sentences: int, form_variants: int, meaning_varia
                file=sys.stderr, dynamic_ncols=True)
     # rendered RENDER_CHUNK sentences per task (a worker holds one task's poses, twice while it
     # pickles them), scored `chunk` at a time as before: the scoring chunk fixes the ratios' bits
-    tasks = [(items[start:min(start + RENDER_CHUNK, stop)], form_variants, meaning_variants, start)
-             for first in range(0, len(items), chunk) for stop in [min(first + chunk, len(items))]
-             for start in range(first, stop, RENDER_CHUNK)]
-    parts = ordered_map(_form_videos, tasks, processes, ahead=3, niceness=19)
+    plan = []  # per scoring chunk, its rendering tasks
     for first in range(0, len(items), chunk):
-        videos = _joined([next(parts) for _ in range(first, min(first + chunk, len(items)), RENDER_CHUNK)])
+        stop = min(first + chunk, len(items))
+        plan.append([(items[start:min(start + RENDER_CHUNK, stop)], form_variants, meaning_variants, start)
+                     for start in range(first, stop, RENDER_CHUNK)])
+    parts = ordered_map(_form_videos, [task for tasks in plan for task in tasks], processes, ahead=3, niceness=19)
+    for tasks in plan:
+        videos = _joined([next(parts) for _ in tasks])
         out.extend(_form_examples_of(model, scorer, videos, offset=len(out)))
         bar.update(sum(kind == "clean" for kind in videos[2]))
     parts.close()  # every task is taken; this shuts down workers started for this call

@@ -52,17 +52,16 @@ def _wordings(item, n: int) -> list[str]:
     return have[1:n]
 
 
-def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool, render: bool = True) -> list:
+def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool) -> list:
     """Up to ``count`` rendered hard negatives of ``item``: (set name, rendered item).
 
     Which sets are used rotates with the item's position, so every set is trained on, except
     that role swaps (which only transfer sentences admit) are always taken when possible. With
     ``shuffle`` the signs in scrambled order (a simulated system's error, signed text recorded
-    by the synth package) join the rotation: sign order carries meaning too. ``render=False``
-    leaves the poses of all but the scrambled ones to the caller (:func:`render_item`).
+    by the synth package) join the rotation: sign order carries meaning too. Only the scrambled
+    ones come rendered; the others' poses are left to the caller (``render_items``, which can
+    render them all at once in worker processes).
     """
-    from ..synth.corpus import render_item
-
     available = {name: neg for name, neg in rendered_fn(item, render_pose=False).items() if neg is not None}
     names = sorted(available) + (["shuffle"] if shuffle and len(item.glosses) > 1 else [])
     if not names:
@@ -82,7 +81,7 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
                 continue
             neg.text = fields["signed_text"]
         else:
-            neg = render_item(available[name]) if render else available[name]
+            neg = available[name]
         out.append((name, neg))
     return out
 
@@ -214,8 +213,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
         if rendered_negatives and rendered_fn is not None:
-            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives,
-                                                 render=False):
+            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives):
                 example.group = item.id
                 examples.append(Example(id=f"{item.id}~{name}", video=None, text=neg.text,
                                         paraphrases=_wordings(neg, renderings) if renderings else [],
