@@ -100,6 +100,10 @@ BAD_CONFIGS = [
     ('[data.train]\nkind = "synth"\nsentences = 2\n[train]\nsimilarity_buckets = 0\n',
      "similarity_buckets must be a whole number >= 1, not 0"),
     ('[data.train]\nkind = "synth"\nsentences = 2\n[form]\nstepz = 3\n', "unknown [form] setting(s): stepz"),
+    ('[data.train]\nkind = "synth"\nsentences = 2\n[train]\nskip_padding = "yes"\n',
+     "skip_padding must be true or false, not 'yes'"),
+    ('[data.train]\nkind = "synth"\nsentences = 2\n[form]\nskip_padding = 1\n',
+     "[form] skip_padding must be true or false, not 1"),
     ('[model]\narchitecture = "cico"\n[data.train]\nkind = "synth"\nsentences = 2\n[form]\nsteps = 3\n',
      "[form] trains a form head for pose_minilm models only"),
 ]

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .pose_encoder import TransformerBlock, position_columns, presence_columns
+from .pose_encoder import Packing, TransformerBlock, position_columns, presence_columns
 
 #: Added to the log noise floor (:func:`noise_floor`) before the head's MLP, so that clean
 #: synthetic signing (about 0.014 shoulder widths) reads about 0.
@@ -152,12 +152,15 @@ class FormHead(nn.Module):
         return pre
 
     def forward(self, features: torch.Tensor, lengths, index: torch.Tensor, valid: torch.Tensor,
-                hidden: torch.Tensor, floor: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+                hidden: torch.Tensor, floor: tuple[torch.Tensor, torch.Tensor] | None = None,
+                skip_padding: bool = False) -> torch.Tensor:
         """``features`` [N, T, F] zero-padded; ``index`` [N, W, window] frame of each window slot
         (−1: none) and ``valid`` [N, W], as the encoder's ``window_index``; ``hidden`` [N, W, H]
         the encoder's hidden states → logits [N]. ``floor``: the videos' :func:`noise_floor`
         when the caller has it already (training reads each video thousands of times; the floor
-        is a fixed function of its features), else it is computed here."""
+        is a fixed function of its features), else it is computed here. ``skip_padding``: the
+        window tokens' layers run on the real windows only (:class:`~.pose_encoder.Packing`;
+        training's option ``[form] skip_padding``), the same values up to float rounding."""
         n, t, _ = features.shape
         device = features.device
         frame_valid = torch.arange(t, device=device)[None, :] < torch.as_tensor(list(lengths), device=device)[:, None]
@@ -165,17 +168,40 @@ class FormHead(nn.Module):
         h = self.frame_mlp[2](self.frame_mlp[1](self._first_layer(features, lengths, frame_valid))) * frame_valid
         h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)  # row t = "no frame"
         gather = torch.where(index < 0, torch.full_like(index, t), index)
-        windows = h[torch.arange(n, device=device)[:, None, None], gather]
-        x = self.window_proj(windows.flatten(2)) + self.hidden_proj(hidden.detach()) + self.positional[: windows.shape[1]]
+        noise = None
         if self.config.noise_floor:
             floor, known = floor if floor is not None else noise_floor(features, lengths, self.config.points)
             # a video too short to have a floor adds nothing
-            x = x + (self.noise_mlp((torch.log(floor) + NOISE_FLOOR_OFFSET)[:, None]) * known[:, None])[:, None, :]
+            noise = self.noise_mlp((torch.log(floor) + NOISE_FLOOR_OFFSET)[:, None]) * known[:, None]  # [N, width]
+        if skip_padding:
+            return self._packed_logits(h, gather, valid, hidden, noise)
+        windows = h[torch.arange(n, device=device)[:, None, None], gather]
+        x = self.window_proj(windows.flatten(2)) + self.hidden_proj(hidden.detach()) + self.positional[: windows.shape[1]]
+        if noise is not None:
+            x = x + noise[:, None, :]
         for block in self.blocks:
             x = block(x, valid)
         x = self.ln_post(x)
         weights = valid.to(x.dtype)[..., None]
         pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.out(pooled).squeeze(-1)
+
+    def _packed_logits(self, h: torch.Tensor, gather: torch.Tensor, valid: torch.Tensor, hidden: torch.Tensor,
+                       noise: torch.Tensor | None) -> torch.Tensor:
+        """The window tokens' part of :meth:`forward` on the real windows only: ``h`` [N, T+1,
+        frame_dim] frame outputs with a zero "no frame" row, ``gather`` [N, W, window] their
+        indices, ``noise`` [N, width] or None."""
+        n, rows_per_video = h.shape[0], h.shape[1]
+        packing = Packing(valid)
+        video = packing.rows // packing.length  # each real window's video
+        frames = packing.pack(gather + (torch.arange(n, device=h.device) * rows_per_video)[:, None, None])
+        x = (self.window_proj(h.reshape(n * rows_per_video, -1)[frames].flatten(1))
+             + self.hidden_proj(packing.pack(hidden.detach())) + self.positional.index_select(0, packing.positions()))
+        if noise is not None:
+            x = x + noise.index_select(0, video)
+        for block in self.blocks:
+            x = block(x, packing.valid, packing)
+        pooled = packing.unpack(self.ln_post(x)).sum(1) / packing.valid.sum(1, keepdim=True).clamp(min=1).to(x.dtype)
         return self.out(pooled).squeeze(-1)
 
 

