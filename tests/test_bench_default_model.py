@@ -76,3 +76,35 @@ def test_rendering_in_worker_processes_gives_the_same_figures(bench, tmp_path):
     one, two = json.loads(here.read_text()), json.loads(there.read_text())
     assert one["systems"]["table"] and one["hard_negatives"]
     assert _without_timing(one) == _without_timing(two)
+
+
+def test_random_pairs_that_drew_an_items_own_pair_are_counted_and_left_out_of_the_second_auc(bench):
+    """An oracle that scores 100 exactly when the text is the one the video was made for: every
+    "random" pair that drew the same index twice is a correct pair to it, so the protocol's AUC
+    falls below 1 by those pairs alone, and the AUC without them is 1."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from silverscore.meta.pairs import draw_random_pairs
+
+    class Oracle:
+        signature = "oracle"
+
+        def __init__(self):
+            self.text_of = {}
+
+        def score(self, videos, texts):
+            if not self.text_of:  # the first call scores each test video with its own text
+                self.text_of = {id(v): t for v, t in zip(videos, texts)}
+            return SimpleNamespace(scores=np.array([100.0 if self.text_of.get(id(v)) == t else float(len(t) % 7)
+                                                    for v, t in zip(videos, texts)]))
+
+    pairs = draw_random_pairs(12, 3)
+    own = int(np.sum(pairs[:, 0] == pairs[:, 1]))
+    assert own == 1  # this corpus has one; the figures below depend on it
+    figures = bench.measure(Oracle(), 12, 3, 4)["correct_vs_random"]
+    assert figures["own_pairs"] == own
+    # 12 correct pairs at 100 against 11 random pairs below and one tie: (12·11 + 12·0.5) / 144
+    assert figures["auc"] == pytest.approx((12 * 11 + 6) / 144)
+    assert figures["auc_without_own_pairs"] == 1.0
