@@ -191,11 +191,9 @@ class FormHead(nn.Module):
         """The window tokens' part of :meth:`forward` on the real windows only: ``h`` [N, T+1,
         frame_dim] frame outputs with a zero "no frame" row, ``gather`` [N, W, window] their
         indices, ``noise`` [N, width] or None."""
-        n, rows_per_video = h.shape[0], h.shape[1]
         packing = Packing(valid)
         video = packing.rows // packing.length  # each real window's video
-        frames = packing.pack(gather + (torch.arange(n, device=h.device) * rows_per_video)[:, None, None])
-        x = (self.window_proj(h.reshape(n * rows_per_video, -1)[frames].flatten(1))
+        x = (self.window_proj(packing.gather_windows(h, gather))
              + self.hidden_proj(packing.pack(hidden.detach())) + self.positional.index_select(0, packing.positions()))
         if noise is not None:
             x = x + noise.index_select(0, video)

@@ -231,6 +231,14 @@ class Packing:
         """Each real row's position within its sequence ``[V]``."""
         return self.rows % self.length
 
+    def gather_windows(self, frames: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """The real windows' concatenated frame rows ``[V, window·D]``, from each video's frame
+        rows ``[N, T+1, D]`` (row ``T`` blank, for "no frame") and the window slots' frame indices
+        ``[N, L, window]`` (``T`` where none): what the encoder and the form head project."""
+        n, rows = frames.shape[0], frames.shape[1]
+        flat = index + (torch.arange(n, device=frames.device) * rows)[:, None, None]
+        return frames.reshape(n * rows, -1)[self.pack(flat)].flatten(1)
+
 
 class TransformerBlock(nn.Module):
     """Pre-LN self-attention + MLP block with key padding masked (our own, so the maths does not
@@ -344,15 +352,13 @@ class PoseEncoder(nn.Module):
         frames = Packing(frame_valid)
         # frame embeddings of the real frames, then one zero row per video for "no frame"
         h = frames.unpack(self.frame_mlp(frames.pack(features)))
-        h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1).reshape(n * (t + 1), -1)
+        h = torch.cat([h, h.new_zeros(n, 1, h.shape[-1])], dim=1)
         index, valid = (a.to(device) for a in self.window_index(lengths))
         windows = Packing(valid)
         gather = torch.where(index < 0, torch.full_like(index, t), index)  # [N, W, window]
-        gather = gather + (torch.arange(n, device=device) * (t + 1))[:, None, None]
-        gather = windows.pack(gather)  # [V, window], the real windows' frames
-        x = self.window_proj(h[gather].flatten(1)) + self.positional.index_select(0, windows.positions())
+        x = self.window_proj(windows.gather_windows(h, gather)) + self.positional.index_select(0, windows.positions())
         for block in self.blocks:
-            x = block(x, valid, windows)
+            x = block(x, windows.valid, windows)
         return self.ln_post(x), windows
 
 
