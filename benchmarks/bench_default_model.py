@@ -87,7 +87,7 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int
     from scipy.stats import kendalltau
 
     from silverscore.meta.measures import discrimination_stats, roc_auc, robustness_stats
-    from silverscore.meta.pairs import draw_random_pairs
+    from silverscore.meta.pairs import draw_random_pairs, own_pair_mask
     from silverscore.parallel import ordered_map
     from silverscore.synth.corpus import generate_corpus, render_items
     from silverscore.synth.negatives import hard_negatives
@@ -107,7 +107,7 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int
     pairs = draw_random_pairs(len(items), seed)
     random = score([videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
     disc = discrimination_stats(correct, random)
-    own = pairs[:, 0] == pairs[:, 1]  # "random" pairs that are an item's own, correct pair
+    own = own_pair_mask(pairs)  # "random" pairs that are an item's own, correct pair
     figures["correct_vs_random"] = {"auc": disc["auc"], "overlap": disc["overlap"],
                                     "mean_correct": disc["correct"]["mean"], "mean_random": disc["random"]["mean"],
                                     "own_pairs": int(own.sum()),

@@ -66,3 +66,47 @@ def test_random_pairs_reproducible_independent_and_reusable(tmp_path):
     path.write_text('{"pairs": [[0, 5]]}')
     with pytest.raises(InputError, match="0..0"):
         load_pairs(path, 1)
+
+
+def test_own_pairs_counted_and_left_out_of_the_second_auc():
+    from silverscore.meta import analyses
+    from silverscore.meta.pairs import own_pair_mask
+
+    pairs = np.array([[0, 2], [1, 1], [2, 0]])
+    own = own_pair_mask(pairs)
+    assert own.tolist() == [False, True, False]
+    # correct 3, 4, 5; random 1, 5 (item 1's own pair, scored like a correct one), 2.
+    # Protocol: wins 2 + 2 + 2.5 (5 vs 5 ties) of 9; without the own pair every correct score wins.
+    stats = analyses.discrimination([3.0, 4.0, 5.0], [1.0, 5.0, 2.0], own)
+    assert stats["auc"] == pytest.approx(6.5 / 9)
+    assert stats["own_pairs"] == 1
+    assert stats["auc_without_own_pairs"] == pytest.approx(1.0)
+    assert "own_pairs" not in analyses.discrimination([3.0, 4.0, 5.0], [1.0, 5.0, 2.0])
+    assert analyses.discrimination([3.0], [3.0], [True])["auc_without_own_pairs"] is None
+    with pytest.raises(ValueError, match="2 own-pair flags for 3"):
+        analyses.discrimination([3.0, 4.0, 5.0], [1.0, 5.0, 2.0], [True, False])
+
+
+def test_reports_name_the_own_pairs(tmp_path):
+    from silverscore.meta import experiments
+
+    series = {"S": ([3.0, 4.0, 5.0], [1.0, 5.0, 2.0]), "B": ([3.0, 4.0, 5.0], [1.0, 5.0, 2.0])}
+    result = experiments.discrimination_experiment(series, "sig", tmp_path / "one",
+                                                   own={"S": np.array([False, True, False])})
+    text = (tmp_path / "one" / "discrimination.md").read_text()
+    assert result["own_pairs"] == 1 and result["auc_without_own_pairs"] == pytest.approx(1.0)
+    assert result["auc"] == pytest.approx(6.5 / 9)  # the protocol's figure stays the headline
+    assert "own_pairs" not in result["metrics"]["B"]  # no flags given for B
+    assert "1 of the 3 random pairs is an item's own correct pair" in text
+    assert "without it S's AUC is 1.0000" in text
+    none = experiments.discrimination_experiment(series, "sig", tmp_path / "none", own={"S": np.zeros(3, bool)})
+    assert none["own_pairs"] == 0 and "own correct pair" not in (tmp_path / "none" / "discrimination.md").read_text()
+
+    cells = {("m", "a"): series["S"], ("m", "b"): ([3.0, 4.0], [1.0, 2.0])}
+    own = {("m", "a"): np.array([False, True, False]), ("m", "b"): np.array([False, False])}
+    general = experiments.generalization_experiment(cells, "sig", tmp_path / "g", own=own)
+    text = (tmp_path / "g" / "generalization.md").read_text()
+    assert general["own_pairs"] == {"m": {"a": 1, "b": 0}}
+    assert general["auc_without_own_pairs"]["m"]["a"] == pytest.approx(1.0)
+    assert general["auc"]["m"]["a"] == pytest.approx(6.5 / 9)
+    assert "m on a: 1, AUC 1.0000 without" in text and "m on b" not in text

@@ -55,6 +55,15 @@ def test_discrimination_with_model_pairs_and_baselines(small_ckpt, corpus, capsy
     i, j = np.asarray(saved["pairs"]).T
     rand = Scorer(str(small_ckpt)).score([corpus["hyps"] / f"v{a}.npy" for a in i], [TEXTS[b] for b in j]).scores
     assert result["metrics"]["SiLVERScore"]["random"]["mean"] == pytest.approx(float(np.mean(rand)), rel=1e-6)
+    # pairs that drew an item's own correct pair are counted, and an AUC without them is added
+    own = i == j
+    assert result["own_pairs"] == int(own.sum()) == result["metrics"]["BLEU-1"]["own_pairs"]
+    if (~own).any():
+        from sklearn.metrics import roc_auc_score
+
+        labels = np.r_[np.ones(len(direct)), np.zeros(int((~own).sum()))]
+        expected = roc_auc_score(labels, np.r_[direct, rand[~own]])
+        assert result["auc_without_own_pairs"] == pytest.approx(expected, abs=1e-9)
     # reusing the pairs reproduces the result exactly
     code, out2, _ = _run(capsys, "discrimination", *common, "--pairs", str(pairs))
     assert json.loads(out2)["auc"] == result["auc"] and json.loads(out2)["overlap"] == result["overlap"]

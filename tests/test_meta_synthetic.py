@@ -14,6 +14,7 @@ import torch
 from silverscore.api import Scorer
 from silverscore.meta import synthetic
 from silverscore.meta.measures import roc_auc
+from silverscore.meta.pairs import draw_random_pairs
 
 DIM = 16
 VOCAB = ("rain snow sun wind cloud north south east west today tomorrow morning evening strong weak cold warm "
@@ -133,6 +134,11 @@ def test_discrimination_on_reference_signing_and_systems(folder, scorer, tmp_pat
     assert again["auc"] == result["auc"] and again["overlap"] == result["overlap"]
     assert (tmp_path / "discrimination_hist.png").is_file()
     assert "Every simulated system" in (tmp_path / "discrimination.md").read_text()
+    # the random pairs that are an item's own pair are counted from the saved pairs
+    saved = np.asarray(json.loads((tmp_path / "p.json").read_text())["pairs"])
+    assert result["own_pairs"] == int((saved[:, 0] == saved[:, 1]).sum())
+    assert metrics["SiLVERScore"]["own_pairs"] == result["own_pairs"]
+    assert metrics["BLEU-1 (oracle BT) [good]"]["own_pairs"] >= 0
 
 
 def test_hard_negatives_keys_and_directions(folder, scorer):
@@ -167,6 +173,13 @@ def test_reorder_paraphrase_prosody_generalization(folder, scorer):
     general = synthetic.run_generalization({"toy": scorer}, folder)
     assert general["columns"] == ["signer A", "signer B"]
     assert general["auc"]["toy"]["signer A"] > 0.9
+    # own pairs per group: the group's pairs are drawn with the session seed over its members
+    from silverscore.meta.synthetic import load_test_set
+
+    signers = [str(s) for s in load_test_set(folder).field("signer")]
+    for group in ("A", "B"):
+        pairs = draw_random_pairs(signers.count(group), 0)
+        assert general["own_pairs"]["toy"][f"signer {group}"] == int((pairs[:, 0] == pairs[:, 1]).sum())
 
 
 def test_run_all_writes_every_section_and_the_report(folder, scorer, tmp_path):

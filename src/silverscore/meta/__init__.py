@@ -20,6 +20,7 @@ import importlib
 _EXPORTS = {
     "discrimination_stats": "measures", "joint_overlap": "measures", "robustness_stats": "measures",
     "roc_auc": "measures", "draw_random_pairs": "pairs", "load_pairs": "pairs", "save_pairs": "pairs",
+    "own_pair_mask": "pairs",
 }
 
 __all__ = list(_EXPORTS)

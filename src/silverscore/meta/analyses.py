@@ -15,9 +15,22 @@ from ..stats import approximate_randomization, paired_bootstrap
 from .measures import as_scores, discrimination_stats, robustness_stats, roc_auc, joint_overlap
 
 
-def discrimination(correct, random) -> dict:
-    """Correct vs random (spec §5): AUC on raw scores, overlap after joint min-max."""
-    return discrimination_stats(correct, random)
+def discrimination(correct, random, own=None) -> dict:
+    """Correct vs random (spec §5): AUC on raw scores, overlap after joint min-max.
+
+    ``own`` (optional, one bool per random pair: :func:`silverscore.meta.pairs.own_pair_mask`)
+    adds ``own_pairs`` (how many random pairs are an item's own pair) and
+    ``auc_without_own_pairs`` (None when every random pair is one); the protocol's figures are
+    unchanged."""
+    stats = discrimination_stats(correct, random)
+    if own is not None:
+        own = np.asarray(own, dtype=bool)
+        random = np.asarray(random, dtype=np.float64)
+        if own.shape != random.shape:
+            raise ValueError(f"{own.size} own-pair flags for {random.size} random pairs")
+        stats["own_pairs"] = int(own.sum())
+        stats["auc_without_own_pairs"] = roc_auc(correct, random[~own]) if (~own).any() else None
+    return stats
 
 
 def robustness(original, rewritten) -> dict:
@@ -194,14 +207,26 @@ def correlation(metric, human, n_boot: int = 1000, seed: int = 0, level: float =
     return result
 
 
-def generalization(cells: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> dict:
-    """Matrix of correct-vs-random AUC (and overlap) for (model/train set, test set) cells."""
+def generalization(cells: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+                   own: Mapping[tuple[str, str], np.ndarray] | None = None) -> dict:
+    """Matrix of correct-vs-random AUC (and overlap) for (model/train set, test set) cells.
+
+    ``own`` (optional): each cell's own-pair flags (as in :func:`discrimination`); adds the
+    matrices ``own_pairs`` and ``auc_without_own_pairs``. Small test sets need them most: on a
+    30-item signer group one self-pair can cost the AUC 0.03."""
     rows = list(dict.fromkeys(r for r, _ in cells))
     cols = list(dict.fromkeys(c for _, c in cells))
     auc = {r: {} for r in rows}
     overlap = {r: {} for r in rows}
+    result = {"rows": rows, "columns": cols, "auc": auc, "overlap": overlap}
+    if own is not None:
+        result["own_pairs"] = {r: {} for r in rows}
+        result["auc_without_own_pairs"] = {r: {} for r in rows}
     for (r, c), (correct, random) in cells.items():
-        stats = discrimination_stats(correct, random)
+        stats = discrimination(correct, random, None if own is None else own[(r, c)])
         auc[r][c] = stats["auc"]
         overlap[r][c] = stats["overlap"]
-    return {"rows": rows, "columns": cols, "auc": auc, "overlap": overlap}
+        if own is not None:
+            result["own_pairs"][r][c] = stats["own_pairs"]
+            result["auc_without_own_pairs"][r][c] = stats["auc_without_own_pairs"]
+    return result

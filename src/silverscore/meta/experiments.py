@@ -26,9 +26,15 @@ def _finish(name: str, result: dict, markdown: str, figures: list[Path], out_dir
 
 
 def discrimination_experiment(series: Mapping[str, Pair], signature: str, out_dir=None, name: str = "discrimination",
-                              extra: dict | None = None, title: str = "Correct vs random") -> dict:
-    """Correct vs random for each metric; top level = primary metric's ``auc``/``overlap``."""
-    metrics = {metric: analyses.discrimination(c, r) for metric, (c, r) in series.items()}
+                              extra: dict | None = None, title: str = "Correct vs random",
+                              own: Mapping[str, np.ndarray] | None = None) -> dict:
+    """Correct vs random for each metric; top level = primary metric's ``auc``/``overlap``.
+
+    ``own`` (optional): for the series whose random pairs are known, which of them are an item's
+    own pair (:func:`silverscore.meta.pairs.own_pair_mask`); their count and the AUC without
+    them are added to those metrics, and to the top level and the text for the primary one."""
+    own = own or {}
+    metrics = {metric: analyses.discrimination(c, r, own.get(metric)) for metric, (c, r) in series.items()}
     primary = next(iter(metrics))
     result = {"experiment": name, "primary": primary, "auc": metrics[primary]["auc"],
               "overlap": metrics[primary]["overlap"], "metrics": metrics, "signature": signature, **(extra or {})}
@@ -37,6 +43,16 @@ def discrimination_experiment(series: Mapping[str, Pair], signature: str, out_di
     markdown = (f"## {name}\n\n{title}: overlap % (joint min-max, 50 bins; lower is better) and ROC AUC "
                 f"(higher is better), n = {metrics[primary]['correct']['n']} items.\n\n"
                 + markdown_table(["metric", "overlap %", "AUC", "mean correct", "mean random"], rows))
+    if "own_pairs" in metrics[primary]:
+        count = metrics[primary]["own_pairs"]
+        result["own_pairs"] = count
+        result["auc_without_own_pairs"] = metrics[primary]["auc_without_own_pairs"]
+        if count:
+            what = "is an item's own correct pair" if count == 1 else "are items' own correct pairs"
+            markdown += (f"\n{count} of the {metrics[primary]['random']['n']} random pairs {what} "
+                         "(spec §5 draws a random pair's video and text independently); "
+                         f"without {'it' if count == 1 else 'them'} {primary}'s AUC is "
+                         f"{fmt(result['auc_without_own_pairs'], 4)}.\n")
     figures = []
     if out_dir is not None:
         out = Path(out_dir)
@@ -176,13 +192,21 @@ def correlation_experiment(series: Mapping[str, Pair], signature: str, out_dir=N
 
 
 def generalization_experiment(cells: Mapping[tuple[str, str], Pair], signature: str, out_dir=None,
-                              extra: dict | None = None, row_label: str = "model") -> dict:
-    """AUC matrix (row = model / training set, column = test set)."""
-    stats = analyses.generalization(cells)
+                              extra: dict | None = None, row_label: str = "model",
+                              own: Mapping[tuple[str, str], np.ndarray] | None = None) -> dict:
+    """AUC matrix (row = model / training set, column = test set); ``own`` as in
+    :func:`silverscore.meta.analyses.generalization` (each cell's own-pair flags)."""
+    stats = analyses.generalization(cells, own)
     result = {"experiment": "generalization", **stats, "signature": signature, **(extra or {})}
     rows = [[r] + [fmt(stats["auc"][r].get(c), 4) for c in stats["columns"]] for r in stats["rows"]]
     markdown = ("## generalization\n\nCorrect-vs-random AUC of each model (row) on each test set (column).\n\n"
                 + markdown_table([row_label, *stats["columns"]], rows))
+    with_own = [(r, c) for r in stats["rows"] for c in stats["columns"] if stats.get("own_pairs", {}).get(r, {}).get(c)]
+    if with_own:
+        notes = "; ".join(f"{r} on {c}: {stats['own_pairs'][r][c]}, AUC {fmt(stats['auc_without_own_pairs'][r][c], 4)} "
+                          "without" for r, c in with_own)
+        markdown += ("\nRandom pairs that are an item's own correct pair (spec §5 draws video and text "
+                     f"independently; on a small test set one moves the AUC by up to 1/n): {notes}.\n")
     figures = []
     if out_dir is not None:
         matrix = np.asarray([[stats["auc"][r].get(c, np.nan) for c in stats["columns"]] for r in stats["rows"]], float)

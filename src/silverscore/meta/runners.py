@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import experiments, scoring
-from .pairs import draw_random_pairs, load_pairs, save_pairs
+from .pairs import draw_random_pairs, load_pairs, own_pair_mask, save_pairs
 from .report import meta_signature
 from .tables import read_score_columns
 from .text_baselines import DEFAULT_ROUGE, text_baselines
@@ -165,7 +165,9 @@ def discrimination_with_model(scorer, hyps: Sequence, texts: Sequence[str], ids:
         series["-DTW-MJE"] = dtw_series(loaded, reference_poses, pairs)
     signature = f"{scorer.signature}|meta:{name}|pairs-seed:{'file' if pairs_file else seed}|bins:50"
     extra = {"n": len(texts), "seed": seed, "pairs": str(save_pairs_to or pairs_file or "")}
-    return experiments.discrimination_experiment(series, signature, out_dir=out_dir, name=name, extra=extra, title=title)
+    own = own_pair_mask(pairs)
+    return experiments.discrimination_experiment(series, signature, out_dir=out_dir, name=name, extra=extra, title=title,
+                                                 own={metric: own for metric in series})
 
 
 def robustness_with_model(scorer, hyps: Sequence, texts: Sequence[str], rewritten: Sequence[str], kind: str = "reorder",

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from ..errors import InputError
 from ..inputs.references import read_jsonl
 from . import analyses, experiments
-from .pairs import draw_random_pairs
+from .pairs import draw_random_pairs, own_pair_mask
 from .runners import resolve_pairs
 from .report import assemble_report, fmt, markdown_table
 from .text_baselines import DEFAULT_ROUGE, text_baselines
@@ -310,6 +310,7 @@ def run_discrimination(scorer, root, out_dir=None, seed: int = 0, pairs_file=Non
     pairs = session.pairs(len(test.ids), pairs_file, save_pairs_to, test.ids)
     series = {"SiLVERScore": (session.score(test.poses, test.texts),
                               session.score([test.poses[i] for i, _ in pairs], [test.texts[j] for _, j in pairs]))}
+    own = {"SiLVERScore": own_pair_mask(pairs)}
     by_system = {}
     systems = load_systems(session.root)
     best = best_imperfect_system(systems)
@@ -321,11 +322,12 @@ def run_discrimination(scorer, root, out_dir=None, seed: int = 0, pairs_file=Non
                                   for m, (c, r) in metrics.items()}
         if system is best:
             series.update({f"{m} [{system.name}]": v for m, v in metrics.items()})
+            own.update({f"{m} [{system.name}]": own_pair_mask(sys_pairs) for m in metrics})
     extra = {"n": len(test.ids), "seed": session.seed, "reference_signing": "SiLVERScore",
              "best_system": best.name if best else None, "by_system": by_system}
     result = experiments.discrimination_experiment(
         series, _signature(session, "discrimination"), out_dir=out_dir, extra=extra,
-        title="Correct vs random (synthetic)")
+        title="Correct vs random (synthetic)", own=own)
     if out_dir is not None and by_system:
         _append_system_table(out_dir, "discrimination", result, by_system)
     return result
@@ -519,7 +521,7 @@ def run_correlation(scorer, root, out_dir=None, seed: int = 0, n_boot: int = 100
 def run_generalization(scorers: Mapping[str, object], root, out_dir=None, seed: int = 0) -> dict:
     """AUC of each model (row) on each synthetic signer group (column), pairs drawn within groups."""
     root = Path(root)
-    cells = {}
+    cells, own = {}, {}
     signatures = []
     for name, scorer in scorers.items():
         session = _session(scorer, root, seed)
@@ -535,11 +537,12 @@ def run_generalization(scorers: Mapping[str, object], root, out_dir=None, seed: 
             cells[(name, f"signer {group}")] = (
                 session.score(poses, texts),
                 session.score([poses[i] for i, _ in pairs], [texts[j] for _, j in pairs]))
+            own[(name, f"signer {group}")] = own_pair_mask(pairs)
         signatures.append(session.signature)
     if not cells:
         raise InputError(root / "manifest.jsonl", "no signer group with at least 2 items")
     signature = " ; ".join(signatures) + f"|meta:generalization|data:{root.name}|seed:{seed}|bins:50"
-    return experiments.generalization_experiment(cells, signature, out_dir=out_dir)
+    return experiments.generalization_experiment(cells, signature, out_dir=out_dir, own=own)
 
 
 def run_all(scorer, root, out_dir, seed: int = 0, paper_dir=None, extra_scorers: Mapping[str, object] | None = None) -> dict:
