@@ -110,3 +110,5 @@ def test_reports_name_the_own_pairs(tmp_path):
     assert general["auc_without_own_pairs"]["m"]["a"] == pytest.approx(1.0)
     assert general["auc"]["m"]["a"] == pytest.approx(6.5 / 9)
     assert "m on a: 1, AUC 1.0000 without" in text and "m on b" not in text
+    partial = experiments.generalization_experiment(cells, "sig", own={("m", "a"): own[("m", "a")]})
+    assert partial["own_pairs"] == {"m": {"a": 1}} and partial["auc"]["m"]["b"] == pytest.approx(1.0)

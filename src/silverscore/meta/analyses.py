@@ -223,10 +223,10 @@ def generalization(cells: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]
         result["own_pairs"] = {r: {} for r in rows}
         result["auc_without_own_pairs"] = {r: {} for r in rows}
     for (r, c), (correct, random) in cells.items():
-        stats = discrimination(correct, random, None if own is None else own[(r, c)])
+        stats = discrimination(correct, random, None if own is None else own.get((r, c)))
         auc[r][c] = stats["auc"]
         overlap[r][c] = stats["overlap"]
-        if own is not None:
+        if "own_pairs" in stats:  # cells without flags are left out of the two matrices
             result["own_pairs"][r][c] = stats["own_pairs"]
             result["auc_without_own_pairs"][r][c] = stats["auc_without_own_pairs"]
     return result
