@@ -191,6 +191,11 @@ def test_run_all_writes_every_section_and_the_report(folder, scorer, tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "## ranking" in report and "ranking.png" in report
     assert (tmp_path / "random_pairs.json").is_file()
+    # the summary carries the protocol's own pairs with the AUCs (from the sections' JSON)
+    section = json.loads((tmp_path / "discrimination.json").read_text())
+    assert summary["experiments"]["discrimination"]["own_pairs"] == section["own_pairs"]
+    assert summary["experiments"]["generalization"]["own_pairs"] == json.loads(
+        (tmp_path / "generalization.json").read_text())["own_pairs"]
     # deterministic for a given seed
     first = json.loads((tmp_path / "ranking.json").read_text())
     again = synthetic.run_ranking(scorer, folder, seed=0)

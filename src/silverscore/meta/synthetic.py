@@ -584,14 +584,15 @@ def run_all(scorer, root, out_dir, seed: int = 0, paper_dir=None, extra_scorers:
         if result is None:
             summary["experiments"][name] = {"skipped": "no data for this experiment"}
             continue
-        keep = ("auc", "overlap", "kendall_tau", "kruskal_wallis", "max_abs_shift_in_sd")
+        keep = ("auc", "overlap", "own_pairs", "auc_without_own_pairs", "kendall_tau", "kruskal_wallis",
+                "max_abs_shift_in_sd")
         brief = {k: result[k] for k in keep if k in result}
         if name == "hard_negatives":
             brief = {s: {"auc": result[s]["auc"]} for s in result.get("sets", [])}
         if name == "correlation":
             brief = {k: result[k]["value"] for k in ("kendall", "spearman", "pearson")}
         if name == "generalization":
-            brief = {"auc": result["auc"]}
+            brief = {k: result[k] for k in ("auc", "own_pairs", "auc_without_own_pairs") if k in result}
         summary["experiments"][name] = brief
     summary["report"] = str(assemble_report(out_dir))
     return summary
