@@ -81,6 +81,25 @@ def _figure(figures: dict, path: tuple):
     return figures
 
 
+def out_of_order(truth: dict, metric: dict) -> list[list[str]]:
+    """The system pairs the metric ranks against their true quality, each as [better, worse] by
+    truth (pairs tied in either are left out). Why: τ over 17 systems moves in steps of 2/136,
+    so which pairs fail, and how often over several test sets, says where a model's scale is off."""
+    names = sorted(truth, key=lambda n: -truth[n])
+    return [[a, b] for k, a in enumerate(names) for b in names[k + 1:]
+            if truth[a] > truth[b] and metric[a] < metric[b]]
+
+
+def tally_out_of_order(runs: list[dict]) -> list[dict]:
+    """How many of the runs rank each system pair wrongly, most frequent first."""
+    counts: dict[tuple, int] = {}
+    for run in runs:
+        for pair in run["systems"]["out_of_order"]:
+            counts[tuple(pair)] = counts.get(tuple(pair), 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"better": a, "worse": b, "runs": n} for (a, b), n in ordered]
+
+
 def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int = 0) -> dict:
     """Every figure on ``n_items`` test sentences of corpus ``seed``, with its checks.
     ``processes``: worker processes that render the videos (the same videos, sooner)."""
@@ -149,7 +168,8 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int
     names = list(truth)
     tau = kendalltau([truth[n] for n in names], [metric[n] for n in names]).statistic
     figures["systems"] = {"kendall_tau": float(tau), "items": len(system_items),
-                          "table": {n: {"true_quality": truth[n], "silverscore": metric[n]} for n in names}}
+                          "table": {n: {"true_quality": truth[n], "silverscore": metric[n]} for n in names},
+                          "out_of_order": out_of_order(truth, metric)}
 
     train_signers = signer_ids("train")
     rerendered = render_items([dataclasses.replace(it, signer=train_signers[k % len(train_signers)], pose=None,
@@ -187,6 +207,9 @@ def print_figures(figures: dict) -> None:
           f"Kendall tau {systems['kendall_tau']:.4f}")
     for n, row in sorted(systems["table"].items(), key=lambda kv: -kv[1]["true_quality"]):
         print(f"    {n:<22} true {row['true_quality']:.3f}  silverscore {row['silverscore']:.2f}")
+    pairs = len(systems["table"]) * (len(systems["table"]) - 1) // 2
+    print(f"    out of order: {len(systems['out_of_order'])} of {pairs} pairs"
+          + "".join(f"; {a} under {b}" for a, b in systems["out_of_order"]))
     signers = figures["signers"]
     print(f"signers: AUC training signers {signers['auc_training_signers']:.4f}, unseen signers "
           f"{signers['auc_unseen_signers']:.4f}, loss {signers['auc_loss']:.4f}")
@@ -262,7 +285,11 @@ def main(argv=None) -> int:
     if len(runs) > 1:
         summary = summarise(runs)
         print_summary(seeds, summary)
-        output = {"model": scorer.signature, "seeds": seeds, "runs": runs, "summary": summary}
+        tally = tally_out_of_order(runs)
+        print("    system pairs out of order (sets of " + str(len(runs)) + "): "
+              + ("none" if not tally else "; ".join(f"{t['better']} under {t['worse']} {t['runs']}" for t in tally)))
+        output = {"model": scorer.signature, "seeds": seeds, "runs": runs, "summary": summary,
+                  "out_of_order": tally}
     if args.json:
         from silverscore.io_utils import atomic_write
 

@@ -55,6 +55,19 @@ def test_several_seeds_repeat_each_single_seed_run_and_count_passes(bench, tmp_p
     assert summary["systems_tau>=0.9"]["max"] == max(taus)
     assert summary["systems_tau>=0.9"]["mean"] == pytest.approx(sum(taus) / 2)
     assert all(row["runs"] == 2 for row in summary.values())
+    # the pairs ranked against the truth, recounted here from each run's table
+    tally = {}
+    for run in many["runs"]:
+        table = run["systems"]["table"]
+        wrong = sorted([a, b] for a in table for b in table
+                       if table[a]["true_quality"] > table[b]["true_quality"]
+                       and table[a]["silverscore"] < table[b]["silverscore"])
+        assert sorted(run["systems"]["out_of_order"]) == wrong
+        for a, b in wrong:
+            tally[(a, b)] = tally.get((a, b), 0) + 1
+    assert {(t["better"], t["worse"]): t["runs"] for t in many["out_of_order"]} == tally
+    assert [t["runs"] for t in many["out_of_order"]] == sorted(tally.values(), reverse=True)
+    assert "system pairs out of order (sets of 2)" in out
     assert "over test corpus seeds 3, 5:" in out
     assert out.count("test corpus seed ") == 3  # one block per run: 5, then 3 and 5
 
@@ -108,3 +121,14 @@ def test_random_pairs_that_drew_an_items_own_pair_are_counted_and_left_out_of_th
     # 12 correct pairs at 100 against 11 random pairs below and one tie: (12·11 + 12·0.5) / 144
     assert figures["auc"] == pytest.approx((12 * 11 + 6) / 144)
     assert figures["auc_without_own_pairs"] == 1.0
+
+
+def test_out_of_order_pairs_by_hand(bench):
+    truth = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.7}
+    metric = {"a": 1.0, "b": 3.0, "c": 2.0, "d": 5.0}
+    # a is better than b, c and d by truth but scores under all three; b scores over c but under
+    # d; c and d tie in truth and are left out
+    assert bench.out_of_order(truth, metric) == [["a", "b"], ["a", "c"], ["a", "d"], ["b", "d"]]
+    runs = [{"systems": {"out_of_order": [["a", "b"], ["b", "d"]]}}, {"systems": {"out_of_order": [["b", "d"]]}}]
+    assert bench.tally_out_of_order(runs) == [{"better": "b", "worse": "d", "runs": 2},
+                                              {"better": "a", "worse": "b", "runs": 1}]
