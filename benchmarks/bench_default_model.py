@@ -105,7 +105,8 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int
     ``processes``: worker processes that render the videos (the same videos, sooner)."""
     from scipy.stats import kendalltau
 
-    from silverscore.meta.measures import discrimination_stats, roc_auc, robustness_stats
+    from silverscore.meta.analyses import discrimination
+    from silverscore.meta.measures import roc_auc, robustness_stats
     from silverscore.meta.pairs import draw_random_pairs, own_pair_mask
     from silverscore.parallel import ordered_map
     from silverscore.synth.corpus import generate_corpus, render_items
@@ -125,12 +126,12 @@ def measure(scorer, n_items: int, seed: int, n_system_items: int, processes: int
     correct = score(videos, texts)
     pairs = draw_random_pairs(len(items), seed)
     random = score([videos[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]])
-    disc = discrimination_stats(correct, random)
-    own = own_pair_mask(pairs)  # "random" pairs that are an item's own, correct pair
+    # with the "random" pairs that are an item's own, correct pair counted, and the AUC without them
+    disc = discrimination(correct, random, own_pair_mask(pairs))
     figures["correct_vs_random"] = {"auc": disc["auc"], "overlap": disc["overlap"],
                                     "mean_correct": disc["correct"]["mean"], "mean_random": disc["random"]["mean"],
-                                    "own_pairs": int(own.sum()),
-                                    "auc_without_own_pairs": roc_auc(correct, np.asarray(random)[~own])}
+                                    "own_pairs": disc["own_pairs"],
+                                    "auc_without_own_pairs": disc["auc_without_own_pairs"]}
 
     hard: dict = {}
     for name in ("negation", "minimal_pair", "role_swap", "number"):
