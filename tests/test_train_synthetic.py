@@ -209,6 +209,52 @@ def test_wording_keys_of_a_synth_data_section():
                for ex in build_examples({"kind": "synth", "sentences": 3, "seed": 4}))
 
 
+def test_deletion_negatives_drop_signs_and_leave_the_rotation_as_it_was():
+    """deletion_negatives = 2: every 2nd item gets a video with some of its signs dropped (in
+    order), whose text is what it signs and which is no positive of its source; the other
+    rendered negatives are those of the recipe without them."""
+    from silverscore.synth.grammar import gloss_english
+    from silverscore.train.data import positive_mask
+    from silverscore.train.sources import build_examples, unknown_data_keys
+    from silverscore.train.synthetic import synth_examples
+
+    kwargs = dict(rendered_negatives=1, renderings=6, hard_text_renderings=2)
+    plain = synth_examples(12, seed=5, split="train", **kwargs)
+    more = synth_examples(12, seed=5, split="train", deletion_negatives=2, **kwargs)
+    deleted = [ex for ex in more if ex.meta.get("set") == "deletion"]
+    rest = [ex for ex in more if ex.meta.get("set") != "deletion"]
+    assert [(ex.id, ex.text, ex.paraphrases, ex.hard_texts) for ex in rest] == \
+        [(ex.id, ex.text, ex.paraphrases, ex.hard_texts) for ex in plain]
+    sources = [ex for ex in more if "source" not in ex.meta]
+    expected = [ex.id for i, ex in enumerate(sources) if i % 2 == 0 and len(ex.glosses) > 1]
+    assert [ex.meta["source"] for ex in deleted] == expected and len(expected) >= 5
+    by_id = {ex.id: ex for ex in sources}
+    for neg in deleted:
+        source = by_id[neg.meta["source"]]
+        kept = iter(source.glosses)
+        assert 0 < len(neg.glosses) < len(source.glosses)
+        assert all(g in kept for g in neg.glosses)  # a subsequence: signs dropped, none moved
+        assert neg.text == gloss_english(list(neg.glosses)) != source.text
+        assert neg.paraphrases == [] and neg.group == source.id == source.group
+        assert len(neg.video.data) < len(source.video.data)
+        mask = positive_mask([source, neg], [source.text, neg.text], [])
+        assert mask.tolist() == [[True, False], [False, True]]
+    section = {"kind": "synth", "sentences": 4, "seed": 5, "rendered_negatives": 1, "deletion_negatives": 1}
+    assert unknown_data_keys(section) == []
+    assert sum(ex.meta.get("set") == "deletion" for ex in build_examples(section)) >= 3
+
+
+def test_scrambled_negatives_get_no_wordings_of_the_sentence_they_scramble():
+    """A scrambled rendering's text is its gloss English; wordings of the source sentence would
+    make the source's own texts positives of the scrambled video."""
+    from silverscore.train.synthetic import synth_examples
+
+    examples = synth_examples(10, seed=1, split="train", rendered_negatives=3, shuffle_negatives=True, renderings=6)
+    scrambled = [ex for ex in examples if ex.meta.get("set") == "shuffle"]
+    assert scrambled and all(ex.paraphrases == [] for ex in scrambled)
+    assert any(ex.paraphrases for ex in examples if ex.meta.get("set") not in (None, "shuffle"))
+
+
 def test_synth_examples_rendered_in_worker_processes_are_the_same_examples():
     """processes=2 renders the items and their rendered negatives in forked workers, after the
     loop that decides them (silverscore.parallel); scrambled and degraded renderings stay inline.
@@ -217,12 +263,12 @@ def test_synth_examples_rendered_in_worker_processes_are_the_same_examples():
 
     from silverscore.train.synthetic import synth_examples
 
-    kwargs = dict(rendered_negatives=2, shuffle_negatives=True, degraded_variants=1, renderings=5,
-                  hard_text_renderings=2)
+    kwargs = dict(rendered_negatives=2, shuffle_negatives=True, deletion_negatives=2, degraded_variants=1,
+                  renderings=5, hard_text_renderings=2)
     here = synth_examples(7, seed=2, split="train", **kwargs)
     there = synth_examples(7, seed=2, split="train", processes=2, **kwargs)
     assert len(here) == len(there) > 14
-    assert {ex.meta.get("set") for ex in here} >= {None, "shuffle"}
+    assert {ex.meta.get("set") for ex in here} >= {None, "shuffle", "deletion"}
     for a, b in zip(here, there):
         assert (a.id, a.text, a.paraphrases, a.hard_texts, a.hard_variants, a.glosses, a.group, a.signer, a.meta,
                 a.fidelity) == (b.id, b.text, b.paraphrases, b.hard_texts, b.hard_variants, b.glosses, b.group,

@@ -6,7 +6,8 @@ Kinds:
   ``seed``, ``split`` (train/dev/test), ``signers`` (optional count), ``rendered_negatives``
   (hard-negative *videos* rendered per item and batched with it), ``hard_texts`` (use the
   hard-negative *texts* of each item, default true), ``shuffle_negatives`` (scrambled sign
-  order among the rendered negatives), ``degraded_variants`` (renderings with keypoint noise,
+  order among the rendered negatives), ``deletion_negatives = k`` (one more rendered negative
+  for every k-th item: its signs with some dropped), ``degraded_variants`` (renderings with keypoint noise,
   uneven speed or frozen frames per item, each with its fidelity; ``degraded_kinds`` picks
   among ``noise``, ``jitter``, ``frozen``; ``degraded_every = k`` renders them for every k-th
   item only; ``degraded_target = "quality"`` adds the meaning errors ``substitution``,
@@ -33,7 +34,7 @@ from .data import Example
 
 #: The keys a ``[data.*]`` section may hold, by kind (``kind`` and ``limit`` for every kind).
 SYNTH_KEYS = frozenset({"sentences", "seed", "split", "signers", "rendered_negatives", "hard_texts",
-                        "shuffle_negatives", "degraded_variants", "degraded_kinds", "degraded_every",
+                        "shuffle_negatives", "deletion_negatives", "degraded_variants", "degraded_kinds", "degraded_every",
                         "degraded_target", "renderings", "hard_text_renderings"})
 CORPUS_KEYS = frozenset({"root", "split", "media", "media_kind", "manifest", "skip_missing", "hard_negatives"})
 
@@ -84,6 +85,7 @@ def build_examples(section: dict, default_seed: int = 0, processes=0) -> list[Ex
             rendered_negatives=int(section.get("rendered_negatives", 0)),
             hard_texts=bool(section.get("hard_texts", True)),
             shuffle_negatives=bool(section.get("shuffle_negatives", False)),
+            deletion_negatives=int(section.get("deletion_negatives", 0)),
             degraded_variants=int(section.get("degraded_variants", 0)),
             degraded_kinds=tuple(section["degraded_kinds"]) if "degraded_kinds" in section else None,
             degraded_every=int(section.get("degraded_every", 1)),

@@ -52,6 +52,29 @@ def _wordings(item, n: int) -> list[str]:
     return have[1:n]
 
 
+#: Sequence edits a rendered negative can carry (see :mod:`silverscore.synth.systems`), with their
+#: strength: the signs in scrambled order, or some of them dropped (each with this probability).
+#: Their text is what the video signs, in gloss English, so it has no other wordings.
+SEQUENCE_NEGATIVES = {"shuffle": 1.0, "deletion": 0.25}
+
+
+def _sequence_negative(item, kind: str):
+    """``item`` signed with the sequence edit ``kind`` (a :data:`SEQUENCE_NEGATIVES` key), its
+    text what it signs; None when the edit leaves the signs as they are. A deletion gets a few
+    deterministic tries, since a random one may drop nothing (or everything)."""
+    from ..synth.systems import system_output
+
+    tries = 1 if kind == "shuffle" else 5  # one for scrambled order, as its recipes always had
+    for attempt in range(tries):
+        name = f"{kind}-train" if attempt == 0 else f"{kind}-train-{attempt}"
+        neg, fields = system_output(item, name, kind, SEQUENCE_NEGATIVES[kind])
+        signed = list(fields["signed_glosses"])
+        if signed and signed != list(item.glosses):
+            neg.text = fields["signed_text"]
+            return neg
+    return None
+
+
 def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: bool) -> list:
     """Up to ``count`` rendered hard negatives of ``item``: (set name, rendered item).
 
@@ -73,16 +96,9 @@ def _rendered_negatives(item, rendered_fn, count: int, rotation: int, shuffle: b
         order.insert(0, "role_swap")
     out = []
     for name in order[:count]:
-        if name == "shuffle":
-            from ..synth.systems import system_output
-
-            neg, fields = system_output(item, "shuffle-train", "shuffle", 1.0)
-            if list(fields["signed_glosses"]) == list(item.glosses):
-                continue
-            neg.text = fields["signed_text"]
-        else:
-            neg = available[name]
-        out.append((name, neg))
+        neg = _sequence_negative(item, name) if name == "shuffle" else available[name]
+        if neg is not None:
+            out.append((name, neg))
     return out
 
 
@@ -154,12 +170,18 @@ def _degraded_variants(item, count: int, rotation: int, kinds: tuple[str, ...] |
 
 def synth_examples(sentences: int, seed: int, split: str = "train", signers: int | None = None,
                    rendered_negatives: int = 0, hard_texts: bool = True, shuffle_negatives: bool = False,
+                   deletion_negatives: int = 0,
                    degraded_variants: int = 0, degraded_kinds: tuple[str, ...] | None = None,
                    degraded_every: int = 1, degraded_target: str = "fidelity", renderings: int = 0,
                    hard_text_renderings: int = 1, processes=0) -> list[Example]:
     """``sentences`` items of ``split`` (+ ``rendered_negatives`` hard-negative videos and
     ``degraded_variants`` degraded renderings per item, of ``degraded_kinds`` (default: all of
     :data:`DEGRADATIONS`), batched with it).
+
+    ``deletion_negatives = k`` gives every k-th item (0: none) one more rendered negative, its
+    signs with some dropped (gloss English for text), besides those of the rotation. Why: the
+    reference text is then a negative of a video that lacks some of its signs, so that a missing
+    sign is trained to cost as a wrong one (a minimal pair) does.
 
     ``degraded_every = k`` gives degraded renderings to every k-th item only, so that a batch of
     fixed size keeps more distinct sentences (each rendering takes a row from other sentences).
@@ -197,6 +219,7 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
         from ..synth.negatives import hard_negative_renderings as hard_renderings
     graded = degraded_target == "quality"
     examples: list[Example] = []
+    extra_rows = 0  # deletion negatives so far
     unrendered: list[tuple[Example, object]] = []  # rendered negatives, their videos filled in below
     for index, item in enumerate(items):
         hard, variants = [], {}
@@ -213,10 +236,19 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
         if rendered_negatives and rendered_fn is not None:
-            for name, neg in _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples), shuffle_negatives):
+            # the rotation counts rows as if there were no deletion negatives: the same sets as without
+            negatives = _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples) - extra_rows,
+                                            shuffle_negatives)
+            if deletion_negatives and index % deletion_negatives == 0 and len(item.glosses) > 1:
+                deleted = _sequence_negative(item, "deletion")
+                if deleted is not None:
+                    negatives.append(("deletion", deleted))
+                    extra_rows += 1
+            for name, neg in negatives:
                 example.group = item.id
+                reworded = renderings and name not in SEQUENCE_NEGATIVES  # gloss English has no wordings
                 examples.append(Example(id=f"{item.id}~{name}", video=None, text=neg.text,
-                                        paraphrases=_wordings(neg, renderings) if renderings else [],
+                                        paraphrases=_wordings(neg, renderings) if reworded else [],
                                         glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
                                         group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
                 unrendered.append((examples[-1], neg))
