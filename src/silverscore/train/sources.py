@@ -7,8 +7,8 @@ Kinds:
   (hard-negative *videos* rendered per item and batched with it), ``hard_texts`` (use the
   hard-negative *texts* of each item, default true), ``shuffle_negatives`` (scrambled sign
   order among the rendered negatives), ``deletion_negatives = k`` (one more rendered negative
-  for every k-th item: its signs with some dropped), ``degraded_variants`` (renderings with keypoint noise,
-  uneven speed or frozen frames per item, each with its fidelity; ``degraded_kinds`` picks
+  for every k-th item: its signs with some dropped), ``degraded_variants`` (renderings with
+  keypoint noise, uneven speed or frozen frames per item, each with its fidelity; ``degraded_kinds`` picks
   among ``noise``, ``jitter``, ``frozen``; ``degraded_every = k`` renders them for every k-th
   item only; ``degraded_target = "quality"`` adds the meaning errors ``substitution``,
   ``deletion``, ``insertion``, ``shuffle``, ``direction``, ``negation``, pairs every rendering
@@ -34,8 +34,8 @@ from .data import Example
 
 #: The keys a ``[data.*]`` section may hold, by kind (``kind`` and ``limit`` for every kind).
 SYNTH_KEYS = frozenset({"sentences", "seed", "split", "signers", "rendered_negatives", "hard_texts",
-                        "shuffle_negatives", "deletion_negatives", "degraded_variants", "degraded_kinds", "degraded_every",
-                        "degraded_target", "renderings", "hard_text_renderings"})
+                        "shuffle_negatives", "deletion_negatives", "degraded_variants", "degraded_kinds",
+                        "degraded_every", "degraded_target", "renderings", "hard_text_renderings"})
 CORPUS_KEYS = frozenset({"root", "split", "media", "media_kind", "manifest", "skip_missing", "hard_negatives"})
 
 
