@@ -53,21 +53,21 @@ def _wordings(item, n: int) -> list[str]:
 
 
 #: Sequence edits a rendered negative can carry (see :mod:`silverscore.synth.systems`), with their
-#: strength: the signs in scrambled order, or some of them dropped (each with this probability).
+#: strength and seeded tries: the signs in scrambled order (one try, as its recipes always had),
+#: or some of them dropped (each with probability 0.25; a draw may drop none, so a few tries).
 #: Their text is what the video signs, in gloss English, so it has no other wordings.
-SEQUENCE_NEGATIVES = {"shuffle": 1.0, "deletion": 0.25}
+SEQUENCE_NEGATIVES = {"shuffle": (1.0, 1), "deletion": (0.25, 5)}
 
 
 def _sequence_negative(item, kind: str):
     """``item`` signed with the sequence edit ``kind`` (a :data:`SEQUENCE_NEGATIVES` key), its
-    text what it signs; None when the edit leaves the signs as they are. A deletion gets a few
-    deterministic tries, since a random one may drop nothing (or everything)."""
+    text what it signs; None when no try changes the signs."""
     from ..synth.systems import system_output
 
-    tries = 1 if kind == "shuffle" else 5  # one for scrambled order, as its recipes always had
+    strength, tries = SEQUENCE_NEGATIVES[kind]
     for attempt in range(tries):
         name = f"{kind}-train" if attempt == 0 else f"{kind}-train-{attempt}"
-        neg, fields = system_output(item, name, kind, SEQUENCE_NEGATIVES[kind])
+        neg, fields = system_output(item, name, kind, strength)
         signed = list(fields["signed_glosses"])
         if signed and signed != list(item.glosses):
             neg.text = fields["signed_text"]
@@ -235,23 +235,24 @@ def synth_examples(sentences: int, seed: int, split: str = "train", signers: int
                           glosses=tuple(item.glosses), signer=item.signer,
                           meta={"negated": item.negated, "intensity": item.intensity})
         examples.append(example)
+        negatives = []
         if rendered_negatives and rendered_fn is not None:
             # the rotation counts rows as if there were no deletion negatives: the same sets as without
             negatives = _rendered_negatives(item, rendered_fn, rendered_negatives, len(examples) - extra_rows,
                                             shuffle_negatives)
-            if deletion_negatives and index % deletion_negatives == 0 and len(item.glosses) > 1:
-                deleted = _sequence_negative(item, "deletion")
-                if deleted is not None:
-                    negatives.append(("deletion", deleted))
-                    extra_rows += 1
-            for name, neg in negatives:
-                example.group = item.id
-                reworded = renderings and name not in SEQUENCE_NEGATIVES  # gloss English has no wordings
-                examples.append(Example(id=f"{item.id}~{name}", video=None, text=neg.text,
-                                        paraphrases=_wordings(neg, renderings) if reworded else [],
-                                        glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
-                                        group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
-                unrendered.append((examples[-1], neg))
+        if deletion_negatives and index % deletion_negatives == 0 and len(item.glosses) > 1:
+            deleted = _sequence_negative(item, "deletion")
+            if deleted is not None:
+                negatives.append(("deletion", deleted))
+                extra_rows += 1
+        for name, neg in negatives:
+            example.group = item.id
+            reworded = renderings and name not in SEQUENCE_NEGATIVES  # gloss English has no wordings
+            examples.append(Example(id=f"{item.id}~{name}", video=None, text=neg.text,
+                                    paraphrases=_wordings(neg, renderings) if reworded else [],
+                                    glosses=tuple(neg.glosses) if getattr(neg, "glosses", None) else None,
+                                    group=item.id, signer=item.signer, meta={"source": item.id, "set": name}))
+            unrendered.append((examples[-1], neg))
         if degraded_variants and index % degraded_every == 0:
             variants = _degraded_variants(item, degraded_variants, len(examples), degraded_kinds, degraded_target)
             for kind, neg, fidelity, strength in variants:
